@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module layout (dependencies point downward only):
+//   SomacueCore      pure Swift: units, TOML, models, pacing engine, timeline, JSON. No C, no I/O.
+//   SomacuePlatform  Glibc only: files, directories, environment, terminals, process exec.
+//   SomacueAudio     the only importer of libsndfile, PortAudio and libsamplerate.
+//   SomacueEngine    glue: library lookup, voices, prepared sessions, play and render.
+//   somacued         engine executable (offline verbs; the daemon later).
+//   somacue          the light controller: no audio library, no Foundation, static stdlib.
+let package = Package(
+    name: "somacue",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "somacued", targets: ["somacued"]),
+        .executable(name: "somacue", targets: ["somacue"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/ordo-one/malloc-interposer.git", from: "1.6.1"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CPortAudio", pkgConfig: "portaudio-2.0", providers: [.apt(["portaudio19-dev"])]),
+        .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
+        .target(name: "SomacueCore"),
+        .target(name: "SomacuePlatform", dependencies: ["SomacueCore"]),
+        .target(name: "SomacueAudio", dependencies: ["SomacueCore", "SomacuePlatform", "CSndFile", "CPortAudio", "CSampleRate"]),
+        .target(name: "SomacueEngine", dependencies: ["SomacueCore", "SomacuePlatform", "SomacueAudio"]),
+        .executableTarget(
+            name: "somacued",
+            dependencies: ["SomacueEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "somacue",
+            dependencies: ["SomacuePlatform", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+        ),
+        // Test helper: drives the render kernel under the malloc interposer in a process of its own.
+        .executableTarget(
+            name: "somacue-alloc-probe",
+            dependencies: ["SomacueAudio", .product(name: "MallocInterposerSwift", package: "malloc-interposer")]
+        ),
+        .testTarget(name: "SomacueCoreTests", dependencies: ["SomacueCore"]),
+        .testTarget(name: "SomacueAudioTests", dependencies: ["SomacueAudio", "SomacueEngine"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SomacueCore", "SomacuePlatform"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,54 @@
+/// The user configuration (`config.toml`). Every key is optional; defaults are documented in
+/// the shipped `config.toml` and in README.md.
+public struct Config: Sendable, Equatable {
+    public var device = "default"
+    public var sampleRate = SampleRate.standard
+    public var latencyMs = 50.0
+    public var prerollMs = 500.0
+    public var resampler = "medium"
+
+    public var masterVolume = 1.0
+    public var voiceVolume = 1.0
+    public var toneVolume = 0.6
+
+    public var tempo = Tempo.normal
+    public var voice = "default"
+    public var leadIn = 0.0
+    public var safetyNote = true
+
+    public init() {}
+
+    public static let resamplers = ["best", "medium", "fastest", "linear"]
+    public static let volumeRange: ClosedRange<Double> = 0...1.5
+    public static let leadInRange: ClosedRange<Double> = 0...600
+}
+
+/// Reads a config table; unknown keys, wrong types and out-of-range values are all reported.
+public func readConfig(_ root: TOMLTable, reader r: inout SchemaReader) -> Config {
+    var c = Config()
+    r.rejectUnknownKeys(in: root, path: "", known: ["audio", "volume", "session"])
+    if let a = r.table(root, "audio", path: "") {
+        r.rejectUnknownKeys(in: a, path: "audio", known: ["device", "sample_rate", "latency_ms", "preroll_ms", "resampler"])
+        if let v = r.string(a, "device", path: "audio") { c.device = v }
+        if let v = r.integer(a, "sample_rate", path: "audio", range: Int64(SampleRate.supported.lowerBound)...Int64(SampleRate.supported.upperBound)) {
+            c.sampleRate = SampleRate(Int(v))
+        }
+        if let v = r.number(a, "latency_ms", path: "audio", range: 1...2000, unit: "ms") { c.latencyMs = v }
+        if let v = r.number(a, "preroll_ms", path: "audio", range: 0...10_000, unit: "ms") { c.prerollMs = v }
+        if let v = r.choice(a, "resampler", path: "audio", options: Config.resamplers) { c.resampler = v }
+    }
+    if let v = r.table(root, "volume", path: "") {
+        r.rejectUnknownKeys(in: v, path: "volume", known: ["master", "voice", "tone"])
+        if let x = r.number(v, "master", path: "volume", range: Config.volumeRange) { c.masterVolume = x }
+        if let x = r.number(v, "voice", path: "volume", range: Config.volumeRange) { c.voiceVolume = x }
+        if let x = r.number(v, "tone", path: "volume", range: Config.volumeRange) { c.toneVolume = x }
+    }
+    if let s = r.table(root, "session", path: "") {
+        r.rejectUnknownKeys(in: s, path: "session", known: ["tempo", "voice", "lead_in", "safety_note"])
+        if let x = r.number(s, "tempo", path: "session", range: Tempo.range), let t = Tempo(x) { c.tempo = t }
+        if let x = r.string(s, "voice", path: "session") { c.voice = x }
+        if let x = r.number(s, "lead_in", path: "session", range: Config.leadInRange, unit: "seconds") { c.leadIn = x }
+        if let x = r.bool(s, "safety_note", path: "session") { c.safetyNote = x }
+    }
+    return c
+}

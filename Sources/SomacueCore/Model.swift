@@ -1,0 +1,336 @@
+/// Session, exercise and voice-manifest models, read from TOML with positioned diagnostics.
+
+public enum Posture: String, Sendable, CaseIterable {
+    case lying, seated, standing
+    /// Standing work keeps the eyes open and holds a support.
+    public var eyesClosed: Bool { self != .standing }
+}
+
+public enum Side: String, Sendable, CaseIterable { case left, right }
+
+/// The movement phases of one repetition, in order.
+public enum MovementPhase: String, Sendable, CaseIterable { case contract, hold, release, rest }
+
+/// A spoken instruction with an optional explicit duration (seconds at tempo 1.0).
+public struct PhaseSpec: Sendable, Hashable {
+    public var say: String?
+    public var seconds: Double?
+    public var position: SourcePosition?
+    public init(say: String? = nil, seconds: Double? = nil, position: SourcePosition? = nil) {
+        self.say = say
+        self.seconds = seconds
+        self.position = position
+    }
+}
+
+public struct Exercise: Sendable {
+    public var id: String
+    public var title: String
+    public var posture: Posture
+    public var sides: Bool
+    public var reps: Int?
+    public var position: String
+    public var contract: PhaseSpec
+    public var hold: PhaseSpec?
+    public var release: PhaseSpec
+    public var rest: PhaseSpec?
+    public var file: String
+
+    public init(id: String, title: String, posture: Posture = .lying, sides: Bool = false, reps: Int? = nil,
+                position: String, contract: PhaseSpec, hold: PhaseSpec? = nil, release: PhaseSpec,
+                rest: PhaseSpec? = nil, file: String = "") {
+        self.id = id
+        self.title = title
+        self.posture = posture
+        self.sides = sides
+        self.reps = reps
+        self.position = position
+        self.contract = contract
+        self.hold = hold
+        self.release = release
+        self.rest = rest
+        self.file = file
+    }
+}
+
+public struct SessionStep: Sendable {
+    public var exercise: String
+    public var reps: Int?
+    /// Side order for per-side exercises; nil means the exercise's default (left, then right).
+    public var sides: [Side]?
+    public var contract: Double?
+    public var hold: Double?
+    public var release: Double?
+    public var rest: Double?
+    public var focus: String?
+    public var position: SourcePosition?
+
+    public init(exercise: String, reps: Int? = nil, sides: [Side]? = nil, contract: Double? = nil,
+                hold: Double? = nil, release: Double? = nil, rest: Double? = nil, focus: String? = nil,
+                position: SourcePosition? = nil) {
+        self.exercise = exercise
+        self.reps = reps
+        self.sides = sides
+        self.contract = contract
+        self.hold = hold
+        self.release = release
+        self.rest = rest
+        self.focus = focus
+        self.position = position
+    }
+}
+
+public struct Session: Sendable {
+    public var id: String
+    public var title: String
+    public var description: String
+    public var posture: Posture
+    public var opening: String
+    public var closing: String
+    public var steps: [SessionStep]
+    public var file: String
+
+    public init(id: String, title: String, description: String, posture: Posture, opening: String,
+                closing: String, steps: [SessionStep], file: String = "") {
+        self.id = id
+        self.title = title
+        self.description = description
+        self.posture = posture
+        self.opening = opening
+        self.closing = closing
+        self.steps = steps
+        self.file = file
+    }
+}
+
+/// Kebab-case id from a title: "One-sided Arch & Curl" -> "one-sided-arch-and-curl".
+public func makeID(fromTitle title: String) -> String {
+    var out = ""
+    var pendingDash = false
+    for ch in title.replacing("&", with: " and ").lowercased() {
+        if ch.isLetter || ch.isNumber, ch.isASCII {
+            if pendingDash && !out.isEmpty { out.append("-") }
+            pendingDash = false
+            out.append(ch)
+        } else if ch != "'" {
+            pendingDash = true
+        }
+    }
+    return out
+}
+
+/// True for ids of the form `word(-word)*` in lowercase ASCII letters and digits.
+public func isValidID(_ id: String) -> Bool {
+    !id.isEmpty && !id.hasPrefix("-") && !id.hasSuffix("-") && !id.contains("--")
+        && id.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
+}
+
+// MARK: - Reading
+
+public enum FileKind: String, Sendable, CaseIterable { case session, exercise, manifest, config }
+
+/// Guesses a file's kind from its top-level tables: `[exercise]`, `[[cue]]`/`[voice]`,
+/// `[session]` with a title or `[[step]]` entries; anything else is a config.
+public func detectKind(_ root: TOMLTable) -> FileKind {
+    if root["exercise"] != nil { return .exercise }
+    if root["cue"] != nil || root["voice"] != nil { return .manifest }
+    if root["step"] != nil { return .session }
+    if let node = root["session"], case .table(let t) = node.value, t["title"] != nil || t["id"] != nil {
+        return .session
+    }
+    return .config
+}
+
+/// Phase durations accepted in files: at least 0.1 s (tests use short sessions), at most 10 min.
+let phaseSecondsRange: ClosedRange<Double> = 0.1...600
+
+private func readPhase(_ r: inout SchemaReader, _ parent: TOMLTable, _ key: String, path: String,
+                       required: Bool, sayRequired: Bool) -> PhaseSpec? {
+    guard let t = r.table(parent, key, path: path, required: required) else { return nil }
+    let p = join(path, key)
+    r.rejectUnknownKeys(in: t, path: p, known: ["say", "seconds"])
+    let say = r.string(t, "say", path: p, required: sayRequired)
+    let seconds = r.number(t, "seconds", path: p, range: phaseSecondsRange, unit: "seconds")
+    return PhaseSpec(say: say, seconds: seconds, position: t.position)
+}
+
+/// Reads an exercise file. Returns nil (with errors in `reader`) when it is unusable.
+public func readExercise(_ root: TOMLTable, reader r: inout SchemaReader, expectedID: String? = nil) -> Exercise? {
+    r.rejectUnknownKeys(in: root, path: "", known: ["exercise"])
+    guard let t = r.table(root, "exercise", path: "", required: true) else { return nil }
+    let path = "exercise"
+    r.rejectUnknownKeys(in: t, path: path, known: ["id", "title", "posture", "sides", "reps", "position",
+                                                  "contract", "hold", "release", "rest"])
+    let title = r.string(t, "title", path: path, required: true)
+    var id = r.string(t, "id", path: path)
+    if let given = id, !isValidID(given) {
+        r.error("exercise.id: \"\(given)\" is not a kebab-case id (lowercase letters, digits and dashes)", at: t["id"]?.position)
+        id = nil
+    }
+    let resolvedID = id ?? title.map(makeID(fromTitle:))
+    if let expectedID, let resolvedID, resolvedID != expectedID {
+        r.warning("exercise id \"\(resolvedID)\" differs from the file name \"\(expectedID).toml\"", at: t["id"]?.position ?? t.position)
+    }
+    let posture = r.choice(t, "posture", path: path, options: Posture.allCases.map(\.rawValue)).flatMap(Posture.init) ?? .lying
+    let sides = r.bool(t, "sides", path: path) ?? false
+    let reps = r.integer(t, "reps", path: path, range: 1...20).map(Int.init)
+    let position = r.string(t, "position", path: path, required: true)
+    let contract = readPhase(&r, t, "contract", path: path, required: true, sayRequired: true)
+    let hold = readPhase(&r, t, "hold", path: path, required: false, sayRequired: true)
+    let release = readPhase(&r, t, "release", path: path, required: true, sayRequired: true)
+    let rest = readPhase(&r, t, "rest", path: path, required: false, sayRequired: false)
+    if let c = contract?.seconds, let rel = release?.seconds, rel < 3 * c {
+        r.warning("exercise.release.seconds: \(formatNumber(rel)) s is shorter than 3 x the contraction (\(formatNumber(3 * c)) s); releases are meant to be slow",
+                  at: release?.position)
+    }
+    guard let resolvedID, let title, let position, let contract, let release else { return nil }
+    return Exercise(id: resolvedID, title: title, posture: posture, sides: sides, reps: reps, position: position,
+                    contract: contract, hold: hold, release: release, rest: rest, file: r.file)
+}
+
+/// Reads a session file. Exercise references are checked later, against the library.
+public func readSession(_ root: TOMLTable, reader r: inout SchemaReader, expectedID: String? = nil) -> Session? {
+    r.rejectUnknownKeys(in: root, path: "", known: ["session", "step"])
+    guard let t = r.table(root, "session", path: "", required: true) else { return nil }
+    let path = "session"
+    r.rejectUnknownKeys(in: t, path: path, known: ["id", "title", "description", "posture", "opening", "closing"])
+    let title = r.string(t, "title", path: path, required: true)
+    var id = r.string(t, "id", path: path)
+    if let given = id, !isValidID(given) {
+        r.error("session.id: \"\(given)\" is not a kebab-case id (lowercase letters, digits and dashes)", at: t["id"]?.position)
+        id = nil
+    }
+    let resolvedID = id ?? title.map(makeID(fromTitle:))
+    if let expectedID, let resolvedID, resolvedID != expectedID {
+        r.warning("session id \"\(resolvedID)\" differs from the file name \"\(expectedID).toml\"", at: t["id"]?.position ?? t.position)
+    }
+    let description = r.string(t, "description", path: path) ?? ""
+    let posture = r.choice(t, "posture", path: path, options: Posture.allCases.map(\.rawValue)).flatMap(Posture.init) ?? .lying
+    let opening = r.string(t, "opening", path: path, required: true)
+    let closing = r.string(t, "closing", path: path, required: true)
+
+    var steps: [SessionStep] = []
+    if let node = root["step"] {
+        if case .array(let items) = node.value {
+            for (i, item) in items.enumerated() {
+                let sp = "step[\(i + 1)]"
+                guard case .table(let st) = item.value else {
+                    r.error("\(sp): expected a table ([[step]]), found \(item.value.typeName)", at: item.position)
+                    continue
+                }
+                if let step = readStep(st, reader: &r, path: sp) { steps.append(step) }
+            }
+        } else {
+            r.error("step: expected an array of tables ([[step]]), found \(node.value.typeName)", at: node.position)
+        }
+    }
+    if root["step"] == nil {
+        r.error("a session needs at least one [[step]] naming an exercise", at: t.position)
+    }
+    guard let resolvedID, let title, let opening, let closing else { return nil }
+    return Session(id: resolvedID, title: title, description: description, posture: posture,
+                   opening: opening, closing: closing, steps: steps, file: r.file)
+}
+
+private func readStep(_ st: TOMLTable, reader r: inout SchemaReader, path sp: String) -> SessionStep? {
+    r.rejectUnknownKeys(in: st, path: sp, known: ["exercise", "reps", "sides", "contract", "hold", "release", "rest", "focus"])
+    let ex = r.string(st, "exercise", path: sp, required: true)
+    let reps = r.integer(st, "reps", path: sp, range: 1...20).map(Int.init)
+    var sides: [Side]?
+    if let node = st["sides"] {
+        switch node.value {
+        case .boolean(false): sides = []
+        case .array(let items):
+            var list: [Side] = []
+            for item in items {
+                if case .string(let s) = item.value, let side = Side(rawValue: s), !list.contains(side) {
+                    list.append(side)
+                } else {
+                    r.error("\(sp).sides: expected \"left\" or \"right\" (each at most once)", at: item.position)
+                }
+            }
+            if items.isEmpty { r.error("\(sp).sides: name at least one side, or write sides = false", at: node.position) }
+            sides = list
+        default:
+            r.error("\(sp).sides: expected an array such as [\"right\", \"left\"] or false, found \(node.value.typeName)", at: node.position)
+        }
+    }
+    let contract = r.number(st, "contract", path: sp, range: phaseSecondsRange, unit: "seconds")
+    let hold = r.number(st, "hold", path: sp, range: 0...600, unit: "seconds")
+    let release = r.number(st, "release", path: sp, range: phaseSecondsRange, unit: "seconds")
+    let rest = r.number(st, "rest", path: sp, range: phaseSecondsRange, unit: "seconds")
+    if let c = contract, let rel = release, rel < 3 * c {
+        r.warning("\(sp).release: \(formatNumber(rel)) s is shorter than 3 x the contraction (\(formatNumber(3 * c)) s); releases are meant to be slow",
+                  at: st["release"]?.position)
+    }
+    let focus = r.string(st, "focus", path: sp)
+    guard let ex else { return nil }
+    return SessionStep(exercise: ex, reps: reps, sides: sides, contract: contract, hold: hold, release: release,
+                       rest: rest, focus: focus, position: st.position)
+}
+
+// MARK: - Voice manifest
+
+public enum CueKind: String, Sendable { case voice, tone }
+
+public struct ManifestCue: Sendable, Hashable {
+    public var id: CueID
+    /// Path as written, relative to the manifest's directory unless absolute.
+    public var file: String
+    public var text: String?
+    public var kind: CueKind
+    public var gain: Double
+    public var position: SourcePosition?
+}
+
+public struct VoiceManifest: Sendable {
+    public var name: String?
+    public var cues: [ManifestCue]
+    public var file: String
+}
+
+public func readManifest(_ root: TOMLTable, reader r: inout SchemaReader) -> VoiceManifest {
+    r.rejectUnknownKeys(in: root, path: "", known: ["voice", "cue"])
+    var name: String?
+    if let v = r.table(root, "voice", path: "") {
+        r.rejectUnknownKeys(in: v, path: "voice", known: ["name", "description", "generator"])
+        name = r.string(v, "name", path: "voice")
+        _ = r.string(v, "description", path: "voice")
+        _ = r.string(v, "generator", path: "voice")
+    }
+    var cues: [ManifestCue] = []
+    var seen: [String: SourcePosition] = [:]
+    if let node = root["cue"] {
+        guard case .array(let items) = node.value else {
+            r.error("cue: expected an array of tables ([[cue]]), found \(node.value.typeName)", at: node.position)
+            return VoiceManifest(name: name, cues: [], file: r.file)
+        }
+        for (i, item) in items.enumerated() {
+            let p = "cue[\(i + 1)]"
+            guard case .table(let t) = item.value else {
+                r.error("\(p): expected a table ([[cue]]), found \(item.value.typeName)", at: item.position)
+                continue
+            }
+            r.rejectUnknownKeys(in: t, path: p, known: ["id", "file", "text", "kind", "gain"])
+            let id = r.string(t, "id", path: p, required: true)
+            let file = r.string(t, "file", path: p, required: true)
+            let text = r.string(t, "text", path: p)
+            let kind = r.choice(t, "kind", path: p, options: ["voice", "tone"]).flatMap(CueKind.init) ?? .voice
+            let gain = r.number(t, "gain", path: p, range: 0...1.5) ?? 1.0
+            if let id {
+                if let first = seen[id] {
+                    r.error("\(p).id: duplicate cue id \"\(id)\" (first defined at \(first.line):\(first.column))", at: t["id"]?.position)
+                    continue
+                }
+                seen[id] = t["id"]?.position ?? t.position
+            }
+            if kind == .voice && text == nil && t["text"] == nil {
+                r.warning("\(p): a voice cue should carry its spoken text in \"text\"", at: t.position)
+            }
+            if let id, let file {
+                cues.append(ManifestCue(id: CueID(id), file: file, text: text, kind: kind, gain: gain, position: t.position))
+            }
+        }
+    }
+    return VoiceManifest(name: name, cues: cues, file: r.file)
+}

@@ -1,0 +1,67 @@
+import SomacueCore
+import SomacuePlatform
+
+/// Where somacue finds its shipped data and the user's own files.
+public struct Paths: Sendable {
+    /// Shipped `sessions/`, `exercises/`, `cues/`.
+    public var dataDir: String
+    /// `${XDG_CONFIG_HOME:-~/.config}/somacue`.
+    public var userDir: String
+
+    public init(dataDir: String, userDir: String) {
+        self.dataDir = dataDir
+        self.userDir = userDir
+    }
+
+    /// `$SOMACUE_DATA_DIR`, then `<executable dir>/../share/somacue`, then the source checkout
+    /// this binary was built from (so `swift run` and `.build/release/somacue` work in a clone).
+    public static func discover() throws(EngineError) -> Paths {
+        let user: String = {
+            if let x = Platform.env("XDG_CONFIG_HOME") { return x + "/somacue" }
+            return (Platform.env("HOME") ?? "/root") + "/.config/somacue"
+        }()
+        if let d = Platform.env("SOMACUE_DATA_DIR") {
+            guard Platform.fileType(d) == .directory else {
+                throw EngineError("somacue: SOMACUE_DATA_DIR=\(d) is not a directory; unset it or point it at a folder with sessions/, exercises/ and cues/", status: ExitStatus.noInput)
+            }
+            return Paths(dataDir: d, userDir: user)
+        }
+        if let exe = Platform.executablePath() {
+            let share = Platform.dirname(Platform.dirname(exe)) + "/share/somacue"
+            if Platform.fileType(share + "/sessions") == .directory { return Paths(dataDir: share, userDir: user) }
+        }
+        // #filePath is Sources/SomacueEngine/Paths.swift in the checkout.
+        let checkout = Platform.dirname(Platform.dirname(Platform.dirname(#filePath)))
+        if Platform.fileType(checkout + "/sessions") == .directory { return Paths(dataDir: checkout, userDir: user) }
+        throw EngineError("somacue: cannot find the shipped sessions; set SOMACUE_DATA_DIR to the folder holding sessions/, exercises/ and cues/", status: ExitStatus.noInput)
+    }
+
+    public var defaultConfigFile: String { userDir + "/config.toml" }
+    public var shippedSessions: String { dataDir + "/sessions" }
+    public var shippedExercises: String { dataDir + "/exercises" }
+    public var userSessions: String { userDir + "/sessions" }
+    public var userExercises: String { userDir + "/exercises" }
+    public var defaultVoiceDir: String { dataDir + "/cues" }
+}
+
+/// Loads the configuration: `--config PATH`, else the user's config.toml if present, else the
+/// defaults. Every problem is reported with file:line:col; the status is 78.
+public func loadConfig(explicitPath: String?, paths: Paths) throws(EngineError) -> (Config, String?) {
+    let path = explicitPath ?? paths.defaultConfigFile
+    let text: String
+    do {
+        text = try Platform.readFile(path)
+    } catch {
+        if explicitPath == nil && error.isNotFound { return (Config(), nil) }
+        throw EngineError("somacue: cannot read config \(error)", status: ExitStatus.config)
+    }
+    switch parseTOMLFile(text, file: path) {
+    case .failure(let e): throw EngineError.diagnostics(e.diagnostics, status: ExitStatus.config)
+    case .success(let root):
+        var reader = SchemaReader(file: path)
+        let config = readConfig(root, reader: &reader)
+        if reader.diagnostics.hasErrors { throw EngineError.diagnostics(reader.diagnostics, status: ExitStatus.config) }
+        for d in reader.diagnostics { Platform.writeStderr(d.description) }
+        return (config, path)
+    }
+}

@@ -1,0 +1,105 @@
+import SomacueAudio
+import SomacueCore
+import SomacuePlatform
+
+/// Options common to play, render and timeline; nil means "from config".
+public struct SessionOptions: Sendable {
+    public var tempo: Double?
+    public var voice: String?
+    public var leadIn: Double?
+    public init(tempo: Double? = nil, voice: String? = nil, leadIn: Double? = nil) {
+        self.tempo = tempo
+        self.voice = voice
+        self.leadIn = leadIn
+    }
+}
+
+/// Checks a tempo value from the command line: 0.25 to 2.0 inclusive.
+public func checkedTempo(_ value: Double) throws(EngineError) -> Tempo {
+    guard let t = Tempo(value) else {
+        throw EngineError("somacue: tempo \(formatNumber(value)) is out of range; use 0.25 (four times slower) to 2.0 (twice as fast), 1.0 is the default pace", status: ExitStatus.usage)
+    }
+    return t
+}
+
+public func checkedLeadIn(_ value: Double) throws(EngineError) -> Double {
+    guard value.isFinite, Config.leadInRange.contains(value) else {
+        throw EngineError("somacue: lead-in \(formatNumber(value)) s is out of range; use 0 to 600 seconds", status: ExitStatus.usage)
+    }
+    return value
+}
+
+/// A session compiled to a timeline, with the cue catalog it was laid out with.
+public struct PlannedSession: Sendable {
+    public var session: Session
+    public var timeline: Timeline
+    public var catalog: [CueID: CueInfo]
+}
+
+/// Compiles `session` with the given options; reads only cue headers (no decoding).
+public func plan(session: Session, library: Library, config: Config, options: SessionOptions,
+                 paths: Paths) throws(EngineError) -> PlannedSession {
+    let tempo = try options.tempo.map(checkedTempo) ?? config.tempo
+    let leadIn = try options.leadIn.map(checkedLeadIn) ?? config.leadIn
+    let settings = PacingSettings(sampleRate: config.sampleRate, tempo: tempo, leadIn: leadIn,
+                                  preroll: config.sampleRate.frames(seconds: config.prerollMs / 1000),
+                                  safetyNote: config.safetyNote)
+    let engine = PacingEngine(session: session, exercises: library.exercises, settings: settings)
+    let required: [CueRequirement]
+    do { required = try engine.requiredCues() } catch {
+        throw EngineError("somacue: \(error)", status: ExitStatus.dataError)
+    }
+    let source = try CueSource.resolve(voice: options.voice ?? config.voice, paths: paths)
+    let catalog = try source.catalog(for: required, rate: config.sampleRate)
+    do {
+        return PlannedSession(session: session, timeline: try engine.compile(cues: catalog), catalog: catalog)
+    } catch {
+        throw EngineError("somacue: \(error)", status: ExitStatus.dataError)
+    }
+}
+
+/// A planned session with every cue decoded and resampled (off the audio thread), ready for
+/// the mixer. Keeps the cue buffers alive for as long as the kernel may read them.
+public final class LoadedSession: @unchecked Sendable {
+    public let plan: PlannedSession
+    public let cues: [CueID: LoadedCue]
+    public let kernelEvents: [KernelEvent]
+
+    public init(plan: PlannedSession, quality: ResamplerQuality) throws(EngineError) {
+        self.plan = plan
+        var cues: [CueID: LoadedCue] = [:]
+        var problems: [String] = []
+        for (id, info) in plan.catalog.sorted(by: { $0.key < $1.key }) {
+            do {
+                let cue = try CueLoader.load(path: info.source, outputRate: plan.timeline.sampleRate, quality: quality)
+                if cue.frames != info.frames {
+                    problems.append("  \(id): \(info.source): decoded \(cue.frames) frames, the header promised \(info.frames)")
+                }
+                cues[id] = cue
+            } catch {
+                problems.append("  \(id): \(error)")
+            }
+        }
+        if !problems.isEmpty {
+            throw EngineError("somacue: some cues could not be decoded:\n" + problems.joined(separator: "\n"), status: ExitStatus.dataError)
+        }
+        self.cues = cues
+        kernelEvents = plan.timeline.events.map { e in
+            let cue = cues[e.cue]!  // every event's cue was loaded above
+            return KernelEvent(start: e.frame.value, frames: min(e.frames.value, cue.frames.value),
+                               samples: cue.samples.baseAddress!, channels: cue.channels,
+                               gain: Float(e.gain), isVoice: e.kind == .voice)
+        }
+    }
+
+    /// A fresh mixer state for this session; free it with `MixerState.deallocate`.
+    public func makeMixer(config: Config) -> UnsafeMutablePointer<MixerState> {
+        MixerState.allocate(events: kernelEvents, totalFrames: plan.timeline.frames.value,
+                            master: Float(config.masterVolume), voice: Float(config.voiceVolume),
+                            tone: Float(config.toneVolume))
+    }
+}
+
+extension ResamplerQuality {
+    public init(config: Config) { self = ResamplerQuality(rawValue: config.resampler) ?? .medium }
+}

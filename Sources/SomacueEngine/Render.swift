@@ -1,0 +1,73 @@
+import SomacueAudio
+import SomacueCore
+import SomacuePlatform
+
+/// Renders a loaded session to a file with the same kernel the device uses, so a 16-bit
+/// render holds exactly the samples `play` sends to the device.
+public func renderToFile(_ loaded: LoadedSession, config: Config, path: String, float: Bool,
+                         progress: Bool) throws(EngineError) {
+    guard let format = OutputFileFormat(path: path, float: float) else {
+        throw EngineError("somacue: cannot tell the format of \(path); use .wav, .flac, .ogg or .opus", status: ExitStatus.usage)
+    }
+    let rate = loaded.plan.timeline.sampleRate
+    let writer: AudioFileWriter
+    do { writer = try AudioFileWriter(path: path, format: format, sampleRate: rate, channels: 2) } catch {
+        throw EngineError("somacue: cannot write \(path): \(error)", status: ExitStatus.cannotCreate)
+    }
+    let mixer = loaded.makeMixer(config: config)
+    defer { MixerState.deallocate(mixer) }
+    let block = MixerTuning.maxBlock
+    let ints = UnsafeMutablePointer<Int16>.allocate(capacity: block * 2)
+    let floats = UnsafeMutablePointer<Float>.allocate(capacity: block * 2)
+    defer { ints.deallocate(); floats.deallocate() }
+    let total = loaded.plan.timeline.frames.value
+    var done: Int64 = 0
+    var lastShown = -1
+    let bar = progress ? ProgressBar(label: Platform.basename(path)) : nil
+    while done < total {
+        let n = Int(min(Int64(block), total - done))
+        mixerRender(mixer, frames: n, into: ints, floatOut: floats)
+        do {
+            if format == .wavFloat {
+                try writer.write(UnsafeBufferPointer(start: floats, count: n * 2))
+            } else {
+                try writer.write(UnsafeBufferPointer(start: ints, count: n * 2))
+            }
+        } catch {
+            try? writer.close()
+            throw EngineError("somacue: cannot write \(path): \(error)", status: ExitStatus.cannotCreate)
+        }
+        done += Int64(n)
+        let percent = Int(done * 100 / total)
+        if percent != lastShown { bar?.show(fraction: Double(done) / Double(total)); lastShown = percent }
+    }
+    do { try writer.close() } catch {
+        throw EngineError("somacue: cannot finish \(path): \(error)", status: ExitStatus.cannotCreate)
+    }
+    bar?.finish()
+}
+
+/// A one-line progress bar on stderr (only used when stderr is a terminal).
+struct ProgressBar {
+    var label: String
+    func show(fraction: Double) {
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let text = "\r\(label) [\(bar)] \(Int(fraction * 100))%"
+        text.withCString { p in _ = write(2, p, strlen(p)) }
+    }
+    func finish() { "\n".withCString { p in _ = write(2, p, 1) } }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// "12:05" or "1:02:03".
+public func formatClock(_ seconds: Double) -> String {
+    let s = Int(seconds.rounded(.down))
+    func two(_ x: Int) -> String { x < 10 ? "0\(x)" : "\(x)" }
+    if s >= 3600 { return "\(s / 3600):\(two(s / 60 % 60)):\(two(s % 60))" }
+    return "\(s / 60):\(two(s % 60))"
+}

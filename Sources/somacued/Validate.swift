@@ -1,0 +1,121 @@
+import ArgumentParser
+import SomacueAudio
+import SomacueCore
+import SomacueEngine
+import SomacuePlatform
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check session, exercise, voice manifest or config files.",
+        discussion: "Prints every problem as file:line:col: error|warning: message. Exit status 1 if any error.")
+    @Option(help: ArgumentHelp("File kind (default: from the file's top-level table).", valueName: "session|exercise|manifest|config"))
+    var kind: String?
+    @Argument(help: ArgumentHelp("Files to check.", valueName: "file")) var files: [String]
+
+    func validate() throws {
+        if let kind, FileKind(rawValue: kind) == nil {
+            throw ValidationError("--kind must be one of: session, exercise, manifest, config")
+        }
+        if files.isEmpty { throw ValidationError("name at least one file to check") }
+    }
+
+    func run() throws {
+        let paths = try? Paths.discover()
+        let library = paths.map(Library.load(paths:)) ?? Library()
+        var diagnostics: [Diagnostic] = []
+        var missingFile = false
+        for file in files {
+            let text: String
+            do { text = try Platform.readFile(file) } catch {
+                diagnostics.append(Diagnostic(file: file, position: nil, message: "cannot read: \(Platform.errorText(error.errno))"))
+                missingFile = missingFile || error.isNotFound
+                continue
+            }
+            let root: TOMLTable
+            switch parseTOMLFile(text, file: file) {
+            case .failure(let e): diagnostics += e.diagnostics; continue
+            case .success(let r): root = r
+            }
+            var reader = SchemaReader(file: file)
+            let base = Platform.basename(file)
+            let stem = base.hasSuffix(".toml") ? String(base.dropLast(5)) : nil
+            switch kind.flatMap(FileKind.init) ?? detectKind(root) {
+            case .exercise:
+                _ = readExercise(root, reader: &reader, expectedID: stem)
+            case .session:
+                if let s = readSession(root, reader: &reader, expectedID: stem) {
+                    diagnostics += library.checkReferences(s)
+                }
+            case .config:
+                _ = readConfig(root, reader: &reader)
+            case .manifest:
+                let m = readManifest(root, reader: &reader)
+                let dir = Platform.dirname(Platform.absolute(file))
+                for cue in m.cues {
+                    let path = cue.file.hasPrefix("/") ? cue.file : dir + "/" + cue.file
+                    do { _ = try CueLoader.length(path: path, outputRate: .standard) } catch {
+                        reader.error("cue \"\(cue.id)\": \(error)", at: cue.position)
+                    }
+                }
+            }
+            diagnostics += reader.diagnostics
+        }
+        for d in diagnostics.sortedByPosition() { Platform.writeStderr(d.description) }
+        if missingFile { throw ExitCode(ExitStatus.noInput) }
+        if diagnostics.hasErrors { throw ExitCode(ExitStatus.refused) }
+    }
+}
+
+struct Cues: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the cues sessions need, with their text and whether the voice has audio for them.",
+        discussion: "cues/generate.py uses this to (re)generate a voice pack.")
+    @Argument(help: ArgumentHelp("Sessions to consider (default: all).", valueName: "session")) var sessions: [String] = []
+    @Option(help: ArgumentHelp("Voice pack to check against.", valueName: "name")) var voice: String?
+    @Flag(help: "Only the cues the voice lacks.") var missing = false
+    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var common: Common
+
+    func run() throws {
+        try reporting { () throws(EngineError) in
+            let ctx = try Context(common)
+            let chosen = try sessions.isEmpty
+                ? ctx.library.sessions.keys.sorted().map { ctx.library.sessions[$0]! }
+                : sessions.map { (s: String) throws(EngineError) in try ctx.library.session(s) }
+            // Every built-in cue is listed even when no session uses it (pause, resume ...).
+            var required: [CueRequirement] = BuiltinCue.voices.map { CueRequirement(id: $0.id, kind: .voice, text: $0.text) }
+                + BuiltinCue.tones.map { CueRequirement(id: $0.id, kind: .tone, text: nil) }
+            var seen = Set(required.map(\.id))
+            for s in chosen {
+                var settings = PacingSettings()
+                settings.leadIn = 1  // include the lead-in cues
+                let engine = PacingEngine(session: s, exercises: ctx.library.exercises, settings: settings)
+                let list: [CueRequirement]
+                do { list = try engine.requiredCues() } catch {
+                    throw EngineError("somacue: \(error)", status: ExitStatus.dataError)
+                }
+                for r in list where seen.insert(r.id).inserted { required.append(r) }
+            }
+            let source = try? CueSource.resolve(voice: voice ?? ctx.config.voice, paths: ctx.paths)
+            var rows: [JSON] = []
+            var table: [[String]] = [["ID", "KIND", "AUDIO", "TEXT"]]
+            for r in required {
+                let entry = source?.entry(r.id)
+                let path = entry.map { $0.0.path(of: $0.1) }
+                let present = path.map { Platform.exists($0) } ?? false
+                let stale = entry?.1.text != nil && r.text != nil && entry?.1.text != r.text
+                if missing && present && !stale { continue }
+                var o = JSONObject()
+                o.set("id", r.id.rawValue)
+                o.set("kind", r.kind.rawValue)
+                o.set("text", r.text)
+                o.set("file", path)
+                o.set("present", present)
+                o.set("stale", stale)
+                rows.append(o.json)
+                table.append([r.id.rawValue, r.kind.rawValue, present ? (stale ? "stale" : "yes") : "MISSING", r.text ?? ""])
+            }
+            Platform.writeStdout(json ? JSON.array(rows).pretty + "\n" : formatTable(table))
+        }
+    }
+}

@@ -1,0 +1,246 @@
+import ArgumentParser
+import SomacueAudio
+import SomacueCore
+import SomacueEngine
+import SomacuePlatform
+
+let somacueVersion = "0.1.0"
+
+struct Somacued: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "somacued",
+        abstract: "somacue's engine: plays, renders and checks guided somatic-movement sessions.",
+        discussion: "Usually run through `somacue VERB`, which passes its arguments here.",
+        version: somacueVersion,
+        subcommands: [Play.self, Render.self, TimelineCommand.self, Sessions.self, Exercises.self, Devices.self,
+                      Validate.self, Cues.self]
+    )
+}
+
+struct Common: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Configuration file (default: ~/.config/somacue/config.toml).", valueName: "path"))
+    var config: String?
+}
+
+struct SessionFlags: ParsableArguments {
+    @Option(help: ArgumentHelp("Pace multiplier: 1.0 default, 0.5 twice as slow, 2.0 twice as fast (0.25 to 2.0).", valueName: "T"))
+    var tempo: Double?
+    @Option(help: ArgumentHelp("Voice pack name (default: from config, else \"default\").", valueName: "name"))
+    var voice: String?
+    @Option(name: .customLong("lead-in"), help: ArgumentHelp("Seconds of silence after the opening, to get down onto the floor (0 to 600).", valueName: "S"))
+    var leadIn: Double?
+
+    var options: SessionOptions { SessionOptions(tempo: tempo, voice: voice, leadIn: leadIn) }
+}
+
+/// Runs a command body, turning an EngineError into its message and exit status.
+func reporting(_ body: () throws(EngineError) -> Void) throws {
+    do { try body() } catch {
+        Platform.writeStderr(error.message)
+        throw ExitCode(error.status)
+    }
+}
+
+struct Context {
+    var paths: Paths
+    var config: Config
+    var library: Library
+
+    init(_ common: Common) throws(EngineError) {
+        paths = try Paths.discover()
+        (config, _) = try loadConfig(explicitPath: common.config, paths: paths)
+        library = Library.load(paths: paths)
+    }
+
+    func loaded(_ sessionArg: String, _ flags: SessionFlags) throws(EngineError) -> LoadedSession {
+        let session = try library.session(sessionArg)
+        let planned = try plan(session: session, library: library, config: config, options: flags.options, paths: paths)
+        return try LoadedSession(plan: planned, quality: ResamplerQuality(config: config))
+    }
+}
+
+struct Play: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Play a session in the foreground (Ctrl-C fades out and stops).")
+    @Argument(help: ArgumentHelp("A session id, or a session file path.", valueName: "session")) var session: String
+    @OptionGroup var flags: SessionFlags
+    @Option(help: ArgumentHelp("Output device: \"default\", an exact name or a unique part of one.", valueName: "name"))
+    var device: String?
+    @OptionGroup var common: Common
+
+    func run() throws {
+        try reporting { () throws(EngineError) in
+            let ctx = try Context(common)
+            let loaded = try ctx.loaded(session, flags)
+            try playForeground(loaded, config: ctx.config, device: device, showProgress: Platform.isTerminal(1))
+        }
+    }
+}
+
+struct Render: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Render a session to an audio file (.wav, .flac, .ogg, .opus).")
+    @Argument(help: ArgumentHelp("A session id, or a session file path.", valueName: "session")) var session: String
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output file; the format comes from the extension.", valueName: "file"))
+    var output: String
+    @Flag(help: "Write a 32-bit float WAV instead of 16-bit.") var float = false
+    @OptionGroup var flags: SessionFlags
+    @OptionGroup var common: Common
+
+    func run() throws {
+        try reporting { () throws(EngineError) in
+            let ctx = try Context(common)
+            if float && !output.lowercased().hasSuffix(".wav") {
+                throw EngineError("somacue: --float writes a WAV file; name the output *.wav", status: ExitStatus.usage)
+            }
+            let loaded = try ctx.loaded(session, flags)
+            try renderToFile(loaded, config: ctx.config, path: output, float: float, progress: Platform.isTerminal(2))
+        }
+    }
+}
+
+struct TimelineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "timeline", abstract: "Show when every cue of a session plays.")
+    @Argument(help: ArgumentHelp("A session id, or a session file path.", valueName: "session")) var session: String
+    @OptionGroup var flags: SessionFlags
+    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var common: Common
+
+    func run() throws {
+        try reporting { () throws(EngineError) in
+            let ctx = try Context(common)
+            let s = try ctx.library.session(session)
+            let planned = try plan(session: s, library: ctx.library, config: ctx.config, options: flags.options, paths: ctx.paths)
+            if json {
+                Platform.writeStdout(planned.timeline.json.pretty + "\n")
+            } else {
+                Platform.writeStdout(timelineTable(planned.timeline))
+            }
+        }
+    }
+}
+
+struct Sessions: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the available sessions.")
+    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var common: Common
+
+    func run() throws {
+        try reporting { () throws(EngineError) in
+            let ctx = try Context(common)
+            var rows: [JSON] = []
+            var table: [[String]] = [["ID", "DURATION", "POSTURE", "TITLE"]]
+            for id in ctx.library.sessions.keys.sorted() {
+                let s = ctx.library.sessions[id]!
+                var o = JSONObject()
+                o.set("id", s.id)
+                o.set("title", s.title)
+                o.set("description", s.description)
+                o.set("posture", s.posture.rawValue)
+                var durationText = "?"
+                // Duration at tempo 1.0 with the default voice; a session whose cues are
+                // missing is still listed, without a duration.
+                var defaults = ctx.config
+                defaults.tempo = .normal
+                if let p = try? plan(session: s, library: ctx.library, config: defaults,
+                                     options: SessionOptions(tempo: 1.0, voice: "default", leadIn: 0), paths: ctx.paths) {
+                    let seconds = p.timeline.sampleRate.seconds(p.timeline.frames)
+                    o.set("duration", (seconds * 1000).rounded() / 1000)
+                    durationText = formatClock(seconds)
+                }
+                rows.append(o.json)
+                table.append([s.id, durationText, s.posture.rawValue, s.title])
+            }
+            Platform.writeStdout(json ? JSON.array(rows).pretty + "\n" : formatTable(table))
+            reportLibraryProblems(ctx.library)
+        }
+    }
+}
+
+struct Exercises: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the available exercises.")
+    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var common: Common
+
+    func run() throws {
+        try reporting { () throws(EngineError) in
+            let ctx = try Context(common)
+            let list = ctx.library.exercises.keys.sorted().map { ctx.library.exercises[$0]! }
+            if json {
+                Platform.writeStdout(JSON.array(list.map { e in
+                    var o = JSONObject()
+                    o.set("id", e.id)
+                    o.set("title", e.title)
+                    o.set("sides", e.sides)
+                    o.set("posture", e.posture.rawValue)
+                    return o.json
+                }).pretty + "\n")
+            } else {
+                Platform.writeStdout(formatTable([["ID", "SIDES", "POSTURE", "TITLE"]]
+                    + list.map { [$0.id, $0.sides ? "yes" : "no", $0.posture.rawValue, $0.title] }))
+            }
+            reportLibraryProblems(ctx.library)
+        }
+    }
+}
+
+struct Devices: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the audio output devices PortAudio sees.")
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        try reporting { () throws(EngineError) in
+            do { try PortAudio.initialize() } catch {
+                throw EngineError("somacue: cannot start PortAudio: \(error)", status: ExitStatus.unavailable)
+            }
+            defer { PortAudio.terminate() }
+            let devices = PortAudio.outputDevices()
+            if json {
+                Platform.writeStdout(JSON.array(devices.map { d in
+                    var o = JSONObject()
+                    o.set("name", d.name)
+                    o.set("index", d.index)
+                    o.set("default", d.isDefault)
+                    o.set("channels", d.channels)
+                    o.set("sampleRate", d.sampleRate)
+                    return o.json
+                }).pretty + "\n")
+            } else if devices.isEmpty {
+                Platform.writeStdout("No output devices. (`somacue render` writes sessions to files instead.)\n")
+            } else {
+                Platform.writeStdout(formatTable([["INDEX", "DEFAULT", "CHANNELS", "RATE", "NAME"]]
+                    + devices.map { ["\($0.index)", $0.isDefault ? "*" : "", "\($0.channels)", formatNumber($0.sampleRate), $0.name] }))
+            }
+        }
+    }
+}
+
+func reportLibraryProblems(_ library: Library) {
+    for d in library.diagnostics.sortedByPosition() { Platform.writeStderr(d.description) }
+}
+
+func formatTable(_ rows: [[String]]) -> String {
+    guard let first = rows.first else { return "" }
+    var widths = [Int](repeating: 0, count: first.count)
+    for row in rows { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
+    var out = ""
+    for row in rows {
+        var line = ""
+        for (i, c) in row.enumerated() {
+            line += i == row.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count + 2)
+        }
+        out += line + "\n"
+    }
+    return out
+}
+
+func timelineTable(_ t: Timeline) -> String {
+    var rows: [[String]] = [["TIME", "FRAME", "PHASE", "EXERCISE", "SIDE", "REP", "CUE"]]
+    for e in t.events {
+        rows.append([formatClock(t.sampleRate.seconds(e.frame)) + "." + String(Int(t.sampleRate.seconds(e.frame) * 10) % 10),
+                     "\(e.frame)", e.phase.rawValue, e.exercise ?? "", e.side?.rawValue ?? "",
+                     e.rep.map(String.init) ?? "", e.cue.rawValue])
+    }
+    let total = t.sampleRate.seconds(t.frames)
+    return formatTable(rows) + "\(t.events.count) cues, \(formatClock(total)) (\(t.frames) frames at \(t.sampleRate.hz) Hz, tempo \(t.tempo))\n"
+}
+
+Somacued.main()
