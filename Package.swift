@@ -34,7 +34,7 @@ let package = Package(
         .executableTarget(
             name: "somacue",
             dependencies: ["SomacuePlatform", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-l_FoundationCollections", "-l_FoundationCShims", "-lswiftSynchronization"])]
         ),
         // Test helper: drives the render kernel under the malloc interposer in a process of its own.
         .executableTarget(

@@ -3,7 +3,7 @@ import Synchronization
 
 /// One cue placement in the render kernel's event table: plain data, no references, so the
 /// audio thread never retains or releases anything.
-public struct KernelEvent: Sendable {
+public struct KernelEvent: @unchecked Sendable {
     public var start: Int64
     public var frames: Int64
     public var samples: UnsafePointer<Float>
@@ -12,6 +12,15 @@ public struct KernelEvent: Sendable {
     public var gain: Float
     public var isVoice: Bool
     public var end: Int64 { start + frames }
+
+    public init(start: Int64, frames: Int64, samples: UnsafePointer<Float>, channels: Int, gain: Float, isVoice: Bool) {
+        self.start = start
+        self.frames = frames
+        self.samples = samples
+        self.channels = channels
+        self.gain = gain
+        self.isVoice = isVoice
+    }
 }
 
 /// Mixer constants. Fades are linear ramps (the kernel may not call libm, see the engineering

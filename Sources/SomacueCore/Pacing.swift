@@ -115,6 +115,11 @@ public enum PacingDefaults {
 
 /// A cue the session needs, with the text it should speak (nil for tones).
 public struct CueRequirement: Sendable, Hashable {
+    public init(id: CueID, kind: CueKind, text: String?) {
+        self.id = id
+        self.kind = kind
+        self.text = text
+    }
     public var id: CueID
     public var kind: CueKind
     public var text: String?

@@ -1,1 +1,54 @@
-print("probe")
+// Counts heap allocations made by the audio callback. Run with the interposer preloaded:
+//   LD_PRELOAD=.build/debug/libMallocInterposerSwift.so .build/debug/somacue-alloc-probe
+// Prints "control=N kernel=M" and exits 0 only if the positive control saw allocations and
+// 10,000 callbacks made none. A process of its own: the interposer counts process-wide.
+import CPortAudio
+import MallocInterposerSwift
+import SomacueAudio
+import Glibc
+
+let callbacks = 10_000
+let frames = 256
+let cueFrames = 3_000
+
+// A busy timeline: overlapping voices and tones, mono and stereo, starts inside blocks.
+let mono = UnsafeMutablePointer<Float>.allocate(capacity: cueFrames)
+let stereo = UnsafeMutablePointer<Float>.allocate(capacity: cueFrames * 2)
+for i in 0..<cueFrames { mono[i] = Float(i % 100) / 200 }
+for i in 0..<(cueFrames * 2) { stereo[i] = Float(i % 77) / 300 }
+var events: [KernelEvent] = []
+var start: Int64 = 13
+while start < Int64(callbacks * frames) {
+    events.append(KernelEvent(start: start, frames: Int64(cueFrames), samples: UnsafePointer(mono), channels: 1, gain: 0.9, isVoice: true))
+    events.append(KernelEvent(start: start + 500, frames: Int64(cueFrames), samples: UnsafePointer(stereo), channels: 2, gain: 0.7, isVoice: false))
+    start += 2_417
+}
+let total = Int64(callbacks * frames) - 50_000
+let state = MixerState.allocate(events: events, totalFrames: total, master: 1, voice: 1, tone: 0.6)
+let output = UnsafeMutablePointer<Int16>.allocate(capacity: frames * 2)
+
+MallocInterposerSwift.initialize()
+
+// Positive control: the counter must see an allocation made while hooked.
+MallocInterposerSwift.reset()
+MallocInterposerSwift.hook()
+let control = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 16)
+MallocInterposerSwift.unhook()
+control.deallocate()
+let controlCount = MallocInterposerSwift.getStatistics().mallocCount
+
+// Warm up once (lazy runtime metadata), then measure 10,000 callbacks, the last ones past the
+// end of the timeline and through a stop fade.
+_ = mixerStreamCallback(nil, UnsafeMutableRawPointer(output), UInt(frames), nil, 0, UnsafeMutableRawPointer(state))
+MallocInterposerSwift.reset()
+MallocInterposerSwift.hook()
+for i in 0..<callbacks {
+    if i == callbacks - 100 { state.pointee.stopRequested.store(true, ordering: .releasing) }
+    _ = mixerStreamCallback(nil, UnsafeMutableRawPointer(output), UInt(frames), nil, 0, UnsafeMutableRawPointer(state))
+}
+MallocInterposerSwift.unhook()
+let stats = MallocInterposerSwift.getStatistics()
+print("control=\(controlCount) kernel=\(stats.mallocCount) frees=\(stats.freeCount) callbacks=\(callbacks) position=\(state.pointee.position.load(ordering: .relaxed))")
+MixerState.deallocate(state)
+if controlCount < 1 { print("FAIL: the positive control counted no allocation; is the interposer preloaded?") ; exit(2) }
+if stats.mallocCount != 0 || stats.freeCount != 0 { print("FAIL: the audio callback allocated"); exit(1) }

@@ -16,7 +16,8 @@ struct TOMLConformanceTests {
         for file in files {
             if let problem = suite.checkValid(file) { failures.append("\(file): \(problem)") }
         }
-        #expect(failures.isEmpty, "\(failures.count) of \(files.count) valid files failed:\n" + failures.joined(separator: "\n"))
+        print("toml-test valid: \(files.count - failures.count) of \(files.count) pass")
+        #expect(failures.isEmpty, "\(failures.count) of \(files.count) valid files failed:\n\(failures.joined(separator: "\n"))")
     }
 
     @Test("every invalid file is rejected")
@@ -28,7 +29,8 @@ struct TOMLConformanceTests {
         for file in files {
             if let problem = suite.checkInvalid(file) { failures.append("\(file): \(problem)") }
         }
-        #expect(failures.isEmpty, "\(failures.count) of \(files.count) invalid files were accepted:\n" + failures.joined(separator: "\n"))
+        print("toml-test invalid: \(files.count - failures.count) of \(files.count) pass")
+        #expect(failures.isEmpty, "\(failures.count) of \(files.count) invalid files were accepted:\n\(failures.joined(separator: "\n"))")
     }
 }
 
@@ -301,7 +303,7 @@ struct TOMLParserTests {
         [[step]]
         name = "in"
         [[step]]
-        é = [1, { x = 2 }]
+        "é" = [1, { x = 2 }]
         """)
         let title = try #require(doc.entry("title"))
         #expect(title.keyPosition == pos(1, 1))
@@ -324,13 +326,13 @@ struct TOMLParserTests {
         #expect(doc["step"]?.position == pos(5, 1))
         #expect(steps.map(\.position) == [pos(5, 1), pos(7, 1)])
         guard case .table(let second) = steps.last?.value else { Issue.record("step[1] is not a table"); return }
-        // Columns count Unicode scalars, so "é" is one column wide.
+        // Columns count Unicode scalars, so "é" is three columns wide.
         #expect(second.entry("é")?.keyPosition == pos(8, 1))
         guard case .array(let items) = second["é"]?.value else { Issue.record("é is not an array"); return }
-        #expect(items.map(\.position) == [pos(8, 6), pos(8, 9)])
+        #expect(items.map(\.position) == [pos(8, 8), pos(8, 11)])
         guard case .table(let inline) = items.last?.value else { Issue.record("not an inline table"); return }
-        #expect(inline.position == pos(8, 9))
-        #expect(inline["x"]?.position == pos(8, 15))
+        #expect(inline.position == pos(8, 11))
+        #expect(inline["x"]?.position == pos(8, 17))
     }
 
     @Test func keysKeepDocumentOrder() throws {
@@ -393,6 +395,40 @@ struct TOMLParserTests {
         let lone = error("a = 1\rb = 2\n")
         #expect(lone?.position == pos(1, 6))
         #expect(lone?.message.contains("carriage return") == true)
+    }
+
+    @Test func byteOrderMarkTakesNoColumn() throws {
+        let doc = try parseTOML("\u{FEFF}a = 1\n")
+        #expect(doc.entry("a")?.keyPosition == pos(1, 1))
+        #expect(doc["a"]?.position == pos(1, 5))
+        #expect(error("a = \u{FEFF}1\n")?.position == pos(1, 5))
+    }
+
+    @Test func nestingIsBounded() {
+        let deep = "a = " + String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
+        #expect(error(deep)?.message.contains("nested too deeply") == true)
+        let dotted = Array(repeating: "k", count: 500).joined(separator: ".") + " = 1"
+        #expect(error(dotted)?.message.contains("nested too deeply") == true)
+        let fine = "a = " + String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect(error(fine) == nil)
+    }
+
+    /// Guards the conformance harness itself: it must notice a wrong value, not only a crash.
+    @Test func harnessComparesValues() throws {
+        let doc = try parseTOML("i = 1\nf = 1.5\nd = 1979-05-27 07:32:00.500-00:00\nn = nan\n")
+        func expected(_ json: String) throws -> Tagged {
+            try Tagged(json: JSONSerialization.jsonObject(with: Data(json.utf8)))
+        }
+        let same = try expected(#"""
+            {"i": {"type": "integer", "value": "1"}, "f": {"type": "float", "value": "1.50"},
+             "d": {"type": "datetime", "value": "1979-05-27T07:32:00.5Z"}, "n": {"type": "float", "value": "nan"}}
+            """#)
+        #expect(Tagged(doc).difference(from: same, path: "") == nil)
+        let different = try expected(#"""
+            {"i": {"type": "integer", "value": "2"}, "f": {"type": "float", "value": "1.50"},
+             "d": {"type": "datetime", "value": "1979-05-27T07:32:00.5Z"}, "n": {"type": "float", "value": "nan"}}
+            """#)
+        #expect(Tagged(doc).difference(from: different, path: "") == "i: integer \"1\" but expected \"2\"")
     }
 
     @Test func invalidUTF8Bytes() {

@@ -26,6 +26,9 @@ extension TOMLParser {
             return TOMLNode(.float(negative ? -.nan : .nan), at: startPosition)
         }
         guard k < end, text[k].isDigit else {
+            if k < end && text[k] == "." {
+                throw TOMLError("a float needs a digit before the decimal point", at: position(at: k))
+            }
             if k < end && k == start {
                 throw TOMLError("expected a value, found \"\(slice(start, end))\" (strings must be quoted)", at: startPosition)
             }
@@ -43,16 +46,16 @@ extension TOMLParser {
 
         if text[k] == "0", k + 1 < end, let radix = radixPrefix(text[k + 1]) {
             guard k == start else {
-                throw TOMLError("a \(radix.name) integer cannot have a sign", at: startPosition)
+                throw TOMLError("\(radix.name) integers cannot have a sign", at: startPosition)
             }
-            return TOMLNode(.integer(try parseInteger(k + 2, end, radix: radix.radix, name: radix.name, negative: false)), at: startPosition)
+            return TOMLNode(.integer(try parseInteger(start, k + 2, end, radix: radix.radix, name: radix.name, negative: false)), at: startPosition)
         }
 
         if text[k..<end].contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) {
             return TOMLNode(.float(try parseFloat(start, k, end)), at: startPosition)
         }
         try checkNoLeadingZero(k, end)
-        return TOMLNode(.integer(try parseInteger(k, end, radix: 10, name: "decimal", negative: negative)), at: startPosition)
+        return TOMLNode(.integer(try parseInteger(start, k, end, radix: 10, name: "decimal", negative: negative)), at: startPosition)
     }
 
     mutating func scanToken() {
@@ -124,7 +127,8 @@ extension TOMLParser {
         }
     }
 
-    func parseInteger(_ start: Int, _ end: Int, radix: UInt64, name: String, negative: Bool) throws(TOMLError) -> Int64 {
+    /// The integer in `tokenStart..<end` whose digits start at `start`.
+    func parseInteger(_ tokenStart: Int, _ start: Int, _ end: Int, radix: UInt64, name: String, negative: Bool) throws(TOMLError) -> Int64 {
         try checkDigitRun(start, end, radix: radix, what: "\(name) integer")
         // Accumulate the magnitude unsigned so that Int64.min (whose magnitude exceeds Int64.max) fits.
         let limit: UInt64 = negative ? UInt64(Int64.max) + 1 : UInt64(Int64.max)
@@ -134,8 +138,7 @@ extension TOMLParser {
             let (shifted, overflow1) = magnitude.multipliedReportingOverflow(by: radix)
             let (sum, overflow2) = shifted.addingReportingOverflow(digit)
             guard !overflow1, !overflow2, sum <= limit else {
-                let numberStart = radix == 10 ? (negative || text[start - 1] == "+" ? start - 1 : start) : start - 2
-                throw TOMLError("integer \(slice(numberStart, end)) does not fit in 64 bits (the range is -9223372036854775808 to 9223372036854775807)", at: position(at: numberStart))
+                throw TOMLError("integer \(slice(tokenStart, end)) does not fit in 64 bits (the range is -9223372036854775808 to 9223372036854775807)", at: position(at: tokenStart))
             }
             magnitude = sum
         }

@@ -185,15 +185,20 @@ extension TOMLParser {
         if c == "\n" || c == "\r" {
             return TOMLError("invalid escape sequence: a backslash at the end of a line is only allowed in a multi-line string", at: start)
         }
-        let shown = c.isForbiddenControl || c == " " ? hex(c) : String(Character(c))
-        return TOMLError("invalid escape sequence \"\\\(shown)\"", at: start)
+        if c.isForbiddenControl || c == " " || c == "\t" {
+            return TOMLError("invalid escape sequence: a backslash followed by \(describe(c))", at: start)
+        }
+        return TOMLError("invalid escape sequence \"\\\(Character(c))\"", at: start)
     }
 
     /// The escape as written, for messages (stops at the line end).
     private func escapeText(from start: Int, upTo end: Int) -> String {
         var s = String.UnicodeScalarView()
-        for k in start..<min(end, text.count) where text[k] != "\n" && text[k] != "\r" {
-            s.append(text[k])
+        for k in start..<min(end, text.count) {
+            let c = text[k]
+            // Stop at what ends the string or line: showing it would only confuse.
+            if c == "\n" || c == "\r" || c == "\"" || c.isForbiddenControl { break }
+            s.append(c)
         }
         return String(s)
     }

@@ -1,11 +1,11 @@
-/// A strict TOML 1.0.0 parser: pure standard library, linear time, exact positions.
-///
-/// Positions: `TOMLNode.position` is the value's first character. Every key segment gets the
-/// position where that segment is written, so for `a.b.c = 1` the entry `a` (in the root) is at
-/// the `a`, `b` (in table `a`) at the `b`, and `c` at the `c`. A table's position is the `[` of
-/// the header that defined it, the `{` of an inline table, the `[` of the header that created it
-/// implicitly (`[a.b]` creates `a`), or the key segment that created it as a dotted key. An array
-/// of tables is at its first `[[` header, each element at its own.
+// A strict TOML 1.0.0 parser: pure standard library, linear time, exact positions.
+//
+// Positions: `TOMLNode.position` is the value's first character. Every key segment gets the
+// position where that segment is written, so for `a.b.c = 1` the entry `a` (in the root) is at
+// the `a`, `b` (in table `a`) at the `b`, and `c` at the `c`. A table's position is the `[` of
+// the header that defined it, the `{` of an inline table, the `[` of the header that created it
+// implicitly (`[a.b]` creates `a`), or the key segment that created it as a dotted key. An array
+// of tables is at its first `[[` header, each element at its own.
 
 /// Parses a TOML 1.0.0 document. A leading byte order mark is ignored.
 public func parseTOML(_ text: String) throws(TOMLError) -> TOMLTable {
@@ -29,8 +29,10 @@ func decodeUTF8<Bytes: Sequence<UInt8>>(_ bytes: Bytes) throws(TOMLError) -> [Un
     while true {
         switch decoder.decode(&iterator) {
         case .scalarValue(let scalar):
+            // A leading byte order mark takes no column, as in the parser.
+            let isBOM = scalars.isEmpty && scalar == "\u{FEFF}"
             scalars.append(scalar)
-            if scalar == "\n" { line += 1; column = 1 } else { column += 1 }
+            if scalar == "\n" { line += 1; column = 1 } else if !isBOM { column += 1 }
         case .emptyInput:
             return scalars
         case .error:
@@ -52,8 +54,11 @@ struct TOMLParser {
     var line = 1
     /// Index of the first scalar of the current line; columns are counted from it.
     var lineStart = 0
-    /// Nesting of arrays and inline tables, bounded so hostile input cannot exhaust the stack.
+    /// How deeply the value being parsed sits in tables and arrays. Bounded, so that hostile
+    /// input cannot exhaust the stack in the recursive parse and in building the result.
     var depth = 0
+    /// The depth of the table that the current header opened.
+    var sectionDepth = 0
     static let maxDepth = 128
     let builder = TOMLBuilder()
 
@@ -156,6 +161,8 @@ struct TOMLParser {
                 index += isArray ? 2 : 1
                 skipWhitespace()
                 let key = try parseKey()
+                depth = key.count
+                try checkDepth(at: headerPosition)
                 if isArray {
                     guard current == "]", peek(1) == "]" else {
                         throw TOMLError("expected ']]' to close the array of tables header, found \(describe(current))", at: position)
@@ -170,8 +177,10 @@ struct TOMLParser {
                     table = try builder.defineTable(key, at: headerPosition)
                 }
                 section = builder.newSection()
+                sectionDepth = depth
                 try expectLineEnd(after: "table header")
             default:
+                depth = sectionDepth
                 try parseKeyValue(into: table, section: section)
                 try expectLineEnd(after: "value")
             }
@@ -187,7 +196,11 @@ struct TOMLParser {
         }
         index += 1
         skipWhitespace()
+        let outer = depth
+        depth += key.count - 1
+        try checkDepth(at: key[0].position)
         let value = try parseValue()
+        depth = outer
         try builder.assign(key, value: value, into: table, section: section)
     }
 
@@ -255,8 +268,12 @@ struct TOMLParser {
 
     mutating func enterNesting() throws(TOMLError) {
         depth += 1
+        try checkDepth(at: position)
+    }
+
+    func checkDepth(at place: SourcePosition) throws(TOMLError) {
         if depth > Self.maxDepth {
-            throw TOMLError("arrays and inline tables are nested too deeply (more than \(Self.maxDepth) levels)", at: position)
+            throw TOMLError("tables and arrays are nested too deeply (more than \(Self.maxDepth) levels)", at: place)
         }
     }
 
@@ -326,6 +343,7 @@ struct TOMLParser {
     }
 
     // MARK: - Messages
+
     func displayKey(_ key: some Collection<TOMLKeySegment>) -> String {
         "\"" + dottedKeyText(key) + "\""
     }
@@ -343,8 +361,11 @@ func describe(_ c: Unicode.Scalar?) -> String {
         if c.isForbiddenControl || (0x80...0x9F).contains(c.value) {
             return "control character \(hex(c))"
         }
-        if c.properties.isWhitespace || c == "\u{FEFF}" {
-            return "\(hex(c))"
+        if c == "\u{FEFF}" {
+            return "a byte order mark (U+FEFF)"
+        }
+        if c.properties.isWhitespace {
+            return "the space character \(hex(c))"
         }
         return "'\(Character(c))'"
     }
@@ -353,12 +374,19 @@ func describe(_ c: Unicode.Scalar?) -> String {
 /// A key as it could be written in TOML, for messages: `a.'b c'.d`.
 func dottedKeyText(_ key: some Collection<TOMLKeySegment>) -> String {
     key.map { segment in
-        if segment.name.isBareKey { return segment.name }
-        var quoted = "'"
-        for c in segment.name.unicodeScalars {
-            if c.isForbiddenControl || c == "'" { quoted += hex(c) } else { quoted.unicodeScalars.append(c) }
+        let name = segment.name
+        if name.isBareKey { return name }
+        if !name.unicodeScalars.contains(where: { $0 == "'" || $0.isForbiddenControl }) { return "'" + name + "'" }
+        var quoted = "\""
+        for c in name.unicodeScalars {
+            switch c {
+            case "\"": quoted += "\\\""
+            case "\\": quoted += "\\\\"
+            default:
+                if c.isForbiddenControl { quoted += "\\u" + hex(c).dropFirst(2) } else { quoted.unicodeScalars.append(c) }
+            }
         }
-        return quoted + "'"
+        return quoted + "\""
     }.joined(separator: ".")
 }
 
