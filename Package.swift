@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "SomacuePlatform", dependencies: ["SomacueCore"]),
         .target(name: "SomacueAudio", dependencies: ["SomacueCore", "SomacuePlatform", "CSndFile", "CPortAudio", "CSampleRate"]),
         .target(name: "SomacueEngine", dependencies: ["SomacueCore", "SomacuePlatform", "SomacueAudio"]),
+        .target(name: "SomacueProtocol", dependencies: ["SomacueCore"]),
         .executableTarget(
             name: "somacued",
             dependencies: ["SomacueEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -44,6 +45,7 @@ let package = Package(
         .testTarget(name: "SomacueCoreTests", dependencies: ["SomacueCore"]),
         .testTarget(name: "SomacueAudioTests", dependencies: ["SomacueAudio", "SomacueEngine"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SomacueCore", "SomacuePlatform"]),
+        .testTarget(name: "SomacueProtocolTests", dependencies: ["SomacueProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )

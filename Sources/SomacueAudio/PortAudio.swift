@@ -129,7 +129,7 @@ public struct OutputDeviceError: Error, Sendable, Equatable, CustomStringConvert
         case .ambiguous(let matches):
             return "the name matches \(matches.count) output devices (" + matches.map { "\"\($0)\"" }.joined(separator: ", ") + ")"
         case .noDefault:
-            return (portAudioError?.reason ?? "Device unavailable") + ": PortAudio has no default output device"
+            return portAudioError?.reason ?? "Device unavailable (\(paDeviceUnavailable.rawValue))"
         case .openFailed, .startFailed:
             return portAudioError?.reason ?? "PortAudio error"
         }

@@ -90,7 +90,9 @@ struct ProcessResult {
 
 /// Runs a program to completion, capturing stdout and stderr (read concurrently, so a chatty
 /// child never blocks on a full pipe).
-func runProcess(_ executable: String, _ args: [String], environment: [String: String]) throws -> ProcessResult {
+/// With `timeout`, a child still running after that many seconds is sent SIGTERM (by its pid).
+func runProcess(_ executable: String, _ args: [String], environment: [String: String],
+                timeout: TimeInterval? = nil) throws -> ProcessResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args
@@ -101,6 +103,9 @@ func runProcess(_ executable: String, _ args: [String], environment: [String: St
     p.standardError = err
     p.standardInput = FileHandle.nullDevice
     try p.run()
+    let watchdog = DispatchWorkItem { [p] in if p.isRunning { p.terminate() } }
+    if let timeout { DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog) }
+    defer { watchdog.cancel() }
     let errBox = DataBox()
     let reader = Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); errBox.done.signal() }
     reader.start()

@@ -167,7 +167,8 @@ struct MixerTests {
         defer { MixerState.deallocate(st) }
         var out = [Int16](repeating: 7, count: 2 * 256)
         out.withUnsafeMutableBufferPointer { mixerRender(st, frames: 256, into: $0.baseAddress!, floatOut: nil) }
-        #expect(st.pointee.finished.load(ordering: .relaxed))
+        let finished = st.pointee.finished.load(ordering: .relaxed)
+        #expect(finished)
         #expect(out[2 * 100 ..< 2 * 256].allSatisfy { $0 == 0 })
     }
 }
