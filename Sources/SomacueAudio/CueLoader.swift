@@ -61,6 +61,9 @@ public enum CueLoadError: Error, Sendable, Equatable, CustomStringConvertible {
     case unsupportedRate(path: String, rate: Int, reason: String)
     /// More than 2 channels (or none).
     case unsupportedChannels(path: String, channels: Int, reason: String)
+    /// Longer than `CueLoader.maximumSeconds` (a bound that also protects against headers
+    /// announcing absurd lengths).
+    case tooLong(path: String, seconds: Int, reason: String)
     /// libsamplerate failed converting the cue to the output rate.
     case resampler(path: String, error: SampleRateError)
 
@@ -68,7 +71,7 @@ public enum CueLoadError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .missing(let p, _), .unreadable(let p, _), .empty(let p, _), .notAudio(let p, _),
              .truncated(let p, _), .unsupportedRate(let p, _, _), .unsupportedChannels(let p, _, _),
-             .resampler(let p, _):
+             .tooLong(let p, _, _), .resampler(let p, _):
             return p
         }
     }
@@ -77,7 +80,8 @@ public enum CueLoadError: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String {
         switch self {
         case .missing(_, let r), .unreadable(_, let r), .empty(_, let r), .notAudio(_, let r),
-             .truncated(_, let r), .unsupportedRate(_, _, let r), .unsupportedChannels(_, _, let r):
+             .truncated(_, let r), .unsupportedRate(_, _, let r), .unsupportedChannels(_, _, let r),
+             .tooLong(_, _, let r):
             return r
         case .resampler(_, let e):
             return "\(trimmedSentence(e.message)) (libsamplerate error \(e.code))"
@@ -104,6 +108,9 @@ public enum CueLoadError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unsupportedChannels(let p, let channels, let r):
             return "cue file \"\(p)\" has \(channels) channels (\(r)); cues must be mono or stereo. "
                 + "Mix it down, e.g. `sox IN -c 2 OUT.wav`."
+        case .tooLong(let p, let seconds, let r):
+            return "cue file \"\(p)\" is too long for a cue: \(seconds) s (\(r)); the limit is "
+                + "\(CueLoader.maximumSeconds) s. Trim it, e.g. `sox IN OUT.wav trim 0 60`."
         case .resampler(let p, let e):
             return "cannot resample cue file \"\(p)\": \(e)"
         }
@@ -114,6 +121,10 @@ public enum CueLoadError: Error, Sendable, Equatable, CustomStringConvertible {
 /// Every call blocks on file I/O and CPU work: call it off the audio thread and off Swift's
 /// cooperative pool.
 public enum CueLoader {
+    /// The longest cue accepted, in seconds (one hour: about 1.4 GB of stereo samples at
+    /// 48 kHz, far beyond any spoken cue or tone).
+    public static let maximumSeconds = 3_600
+
     /// Decodes `path` and converts it to `outputRate`. The result holds exactly
     /// floor(frames x outputRate / fileRate) frames, the same count `length` returns.
     /// The corresponding C functions are `sf_open`, `sf_readf_float` and `src_simple`.
@@ -122,7 +133,7 @@ public enum CueLoader {
         let result: Result<LoadedCue, CueLoadError>
         do {
             result = try SndFile.withOpenFile(path: path) { (file, info) throws(SndFileError) -> Result<LoadedCue, CueLoadError> in
-                if let problem = validate(info, file: file, path: path) { return .failure(problem) }
+                if let problem = validate(info, file: file, path: path, outputRate: outputRate) { return .failure(problem) }
                 let channels = info.channels
                 let inCount = Int(info.frames) * channels
                 if info.sampleRate == outputRate {
@@ -167,7 +178,7 @@ public enum CueLoader {
         let result: Result<FrameCount, CueLoadError>
         do {
             result = try SndFile.withOpenFile(path: path) { file, info in
-                if let problem = validate(info, file: file, path: path) { return .failure(problem) }
+                if let problem = validate(info, file: file, path: path, outputRate: outputRate) { return .failure(problem) }
                 return .success(outputRate.convertedLength(sourceFrames: info.frames, sourceRate: info.sampleRate))
             }
         } catch {
@@ -177,7 +188,7 @@ public enum CueLoader {
     }
 
     /// Checks an opened file's header against what the mixer accepts.
-    static func validate(_ info: AudioFileInfo, file: OpaquePointer, path: String) -> CueLoadError? {
+    static func validate(_ info: AudioFileInfo, file: OpaquePointer, path: String, outputRate: SampleRate) -> CueLoadError? {
         let described = "libsndfile reads \(info.sampleRate.hz) Hz, \(info.channels) channel(s), \(formatName(file, info.format))"
         guard (1...2).contains(info.channels) else {
             return .unsupportedChannels(path: path, channels: info.channels, reason: described)
@@ -190,6 +201,15 @@ public enum CueLoader {
         }
         guard info.frames > 0 else {
             return .empty(path: path, reason: "the header is valid but holds no audio frames (\(described))")
+        }
+        guard outputRate.convertedLength(sourceFrames: info.frames, sourceRate: info.sampleRate) > .zero else {
+            return .empty(path: path, reason: "\(info.frames) frame(s) at \(info.sampleRate.hz) Hz is less than one frame "
+                + "at \(outputRate.hz) Hz (\(described))")
+        }
+        let seconds = info.frames / Int64(info.sampleRate.hz)
+        guard seconds <= Int64(maximumSeconds) else {
+            return .tooLong(path: path, seconds: Int(min(seconds, Int64(Int.max))),
+                            reason: "libsndfile reads \(info.frames) frames at \(info.sampleRate.hz) Hz")
         }
         return nil
     }

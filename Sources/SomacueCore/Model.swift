@@ -63,6 +63,7 @@ public struct SessionStep: Sendable {
     public var release: Double?
     public var rest: Double?
     public var focus: String?
+    /// Position of the `exercise = ...` value, for diagnostics about the reference.
     public var position: SourcePosition?
 
     public init(exercise: String, reps: Int? = nil, sides: [Side]? = nil, contract: Double? = nil,
@@ -266,7 +267,7 @@ private func readStep(_ st: TOMLTable, reader r: inout SchemaReader, path sp: St
     let focus = r.string(st, "focus", path: sp)
     guard let ex else { return nil }
     return SessionStep(exercise: ex, reps: reps, sides: sides, contract: contract, hold: hold, release: release,
-                       rest: rest, focus: focus, position: st.position)
+                       rest: rest, focus: focus, position: st["exercise"]?.position ?? st.position)
 }
 
 // MARK: - Voice manifest
@@ -280,6 +281,7 @@ public struct ManifestCue: Sendable, Hashable {
     public var text: String?
     public var kind: CueKind
     public var gain: Double
+    /// Position of the `file = ...` value.
     public var position: SourcePosition?
 }
 
@@ -328,7 +330,8 @@ public func readManifest(_ root: TOMLTable, reader r: inout SchemaReader) -> Voi
                 r.warning("\(p): a voice cue should carry its spoken text in \"text\"", at: t.position)
             }
             if let id, let file {
-                cues.append(ManifestCue(id: CueID(id), file: file, text: text, kind: kind, gain: gain, position: t.position))
+                cues.append(ManifestCue(id: CueID(id), file: file, text: text, kind: kind, gain: gain,
+                                        position: t["file"]?.position ?? t.position))
             }
         }
     }

@@ -22,7 +22,7 @@ public struct SchemaReader {
             let full = path.isEmpty ? entry.key : "\(path).\(entry.key)"
             var message = "unknown key \"\(full)\""
             if let best = closestMatch(entry.key, in: known) {
-                message += "; did you mean \"\(best)\"?"
+                message += "; did you mean \"\(path.isEmpty ? best : "\(path).\(best)")\"?"
             } else if !known.isEmpty {
                 message += " (expected one of: \(known.joined(separator: ", ")))"
             }

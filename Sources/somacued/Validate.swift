@@ -38,7 +38,9 @@ struct Validate: ParsableCommand {
             }
             var reader = SchemaReader(file: file)
             let base = Platform.basename(file)
-            let stem = base.hasSuffix(".toml") ? String(base.dropLast(5)) : nil
+            // Only library files must be named after their id; a file elsewhere may be called anything.
+            let folder = Platform.basename(Platform.dirname(Platform.absolute(file)))
+            let stem = base.hasSuffix(".toml") && (folder == "sessions" || folder == "exercises") ? String(base.dropLast(5)) : nil
             switch kind.flatMap(FileKind.init) ?? detectKind(root) {
             case .exercise:
                 _ = readExercise(root, reader: &reader, expectedID: stem)

@@ -52,8 +52,9 @@ enum E2E {
     }
 
     @discardableResult
-    static func run(_ executable: String, _ args: [String], env: [String: String]? = nil, stdin: String? = nil) throws -> Result {
+    static func run(_ executable: String, _ args: [String], env: [String: String]? = nil, cwd: URL? = nil) throws -> Result {
         let p = Process()
+        if let cwd { p.currentDirectoryURL = cwd }
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
         p.environment = env ?? cleanEnvironment()

@@ -89,11 +89,19 @@ struct PortAudioTests {
         #expect(!output.contains("JackShmReadWritePtr"), "\(output)")
     }
 
-    @Test("with an ALSA config that defines no devices: a clear OutputDeviceError listing none")
+    @Test("with an ALSA config that yields no devices: a clear OutputDeviceError listing none")
     func portAudio_noDevices() throws {
         let dir = try FixtureDir("pa-empty")
         let conf = dir.file("empty-alsa.conf")
-        try "# An ALSA configuration that defines no PCM devices.\n".write(toFile: conf, atomically: true, encoding: .utf8)
+        // The one PCM points at a card that does not exist, so PortAudio lists no devices: the
+        // state of a machine without a sound card. (A config with no PCM at all is not usable
+        // for this: PortAudio 19.6 then aborts the process inside Pa_Initialize, failing
+        // `assert(devIdx < numDeviceNames)` in pa_linux_alsa.c BuildDeviceList.)
+        try """
+            # An ALSA configuration whose only device cannot be opened.
+            pcm.!default { type hw card 99 device 0 }
+
+            """.write(toFile: conf, atomically: true, encoding: .utf8)
         let (log, _) = try runScenario("noDevicesScenario", alsaConfig: conf, dir: dir)
         #expect(log.contains(
             "somacue: cannot open audio device \"default\": Device unavailable (-9985); output devices seen: none. "
@@ -116,6 +124,7 @@ struct PortAudioTests {
         #expect(try PortAudio.resolve("default", in: Self.devices).index == 1)
         #expect(try PortAudio.resolve("sysdefault", in: Self.devices).index == 3, "exact beats substring")
         #expect(try PortAudio.resolve("SOMACUE_NULL", in: Self.devices).index == 0)
+        #expect(try PortAudio.resolve("DEFAULT", in: Self.devices).index == 1, "case-insensitive exact beats substring")
         #expect(try PortAudio.resolve("alc892", in: Self.devices).index == 2)
         #expect(try PortAudio.resolve("null", in: Self.devices).index == 0)
         // With no device flagged default, a device named "default" is used.
@@ -125,10 +134,10 @@ struct PortAudioTests {
 
     @Test("ambiguous and unknown names list the devices in one line")
     func resolve_errors() {
-        let ambiguous = #expect(throws: OutputDeviceError.self) { _ = try PortAudio.resolve("DEFAULT", in: Self.devices) }
+        let ambiguous = #expect(throws: OutputDeviceError.self) { _ = try PortAudio.resolve("DEF", in: Self.devices) }
         #expect(ambiguous?.kind == .ambiguous(matches: ["default", "sysdefault"]))
         #expect(ambiguous?.description
-            == "somacue: cannot open audio device \"DEFAULT\": the name matches 2 output devices (\"default\", "
+            == "somacue: cannot open audio device \"DEF\": the name matches 2 output devices (\"default\", "
             + "\"sysdefault\"); output devices seen: \"somacue_null\", \"default\" (default), "
             + "\"HDA Intel PCH: ALC892 Analog (hw:0,0)\", \"sysdefault\". Use --device with the full name, "
             + "or render to a file with `somacue render SESSION -o out.wav`.")

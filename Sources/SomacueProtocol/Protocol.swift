@@ -1,0 +1,165 @@
+import SomacueCore
+
+// The control protocol between somacued and its clients: newline-delimited JSON over a Unix
+// socket. The daemon greets with `{"somacue": 1, "version": "…"}`; a client sends
+// `{"id": N, "cmd": "…", "args": {…}}` and gets exactly one reply per non-empty line,
+// `{"id": N, "ok": true, "data": {…}}` or `{"id": N, "ok": false, "error": {"code", "message"}}`;
+// subscribed clients also get `{"event": "…", …}` lines.
+
+/// Bumped when the wire format changes incompatibly.
+public let protocolVersion = 1
+
+/// Stable symbolic error codes: clients switch on these, people read the message.
+public enum ErrorCode: String, Sendable, CaseIterable {
+    case invalidJSON = "invalid_json"
+    case invalidUTF8 = "invalid_utf8"
+    case notAnObject = "not_an_object"
+    case missingField = "missing_field"
+    case badType = "bad_type"
+    case unknownCommand = "unknown_command"
+    case missingArgument = "missing_argument"
+    case outOfRange = "out_of_range"
+    case wrongState = "wrong_state"
+    case noSuchSession = "no_such_session"
+    case noSuchVoice = "no_such_voice"
+    case lineTooLong = "line_too_long"
+    case tooManyClients = "too_many_clients"
+    case deviceError = "device_error"
+    case reloadFailed = "reload_failed"
+    case internalError = "internal_error"
+}
+
+public struct ProtocolError: Error, Sendable, CustomStringConvertible {
+    public var code: ErrorCode
+    public var message: String
+    /// Further members of the `error` object, after `code` and `message` (e.g. `diagnostics`).
+    public var extra: [(String, JSON)]
+
+    public init(code: ErrorCode, message: String, extra: [(String, JSON)] = []) {
+        self.code = code
+        self.message = message
+        self.extra = extra
+    }
+
+    public init(_ code: ErrorCode, _ message: String, extra: [(String, JSON)] = []) {
+        self.init(code: code, message: message, extra: extra)
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+
+    /// The error to send before closing a connection whose line exceeded the limit.
+    public static func lineTooLong(maxLineBytes: Int = 4096) -> ProtocolError {
+        ProtocolError(.lineTooLong, "request line longer than \(maxLineBytes) bytes; closing the connection")
+    }
+
+    /// The error to send to a client beyond the connection limit before closing it.
+    public static func tooManyClients(limit: Int) -> ProtocolError {
+        ProtocolError(.tooManyClients, "too many clients (limit \(limit)); closing the connection")
+    }
+}
+
+/// Names of the events a client can subscribe to.
+public enum EventName: String, Sendable, CaseIterable {
+    case state, exercise, phase, cue, finished, error, tempo, volume
+}
+
+/// The volume classes `volume` can set.
+public enum VolumeClass: String, Sendable, CaseIterable {
+    case master, voice, tone
+}
+
+public struct StartArgs: Sendable, Equatable {
+    public var session: String
+    public var tempo: Double?
+    public var voice: String?
+    public var leadIn: Double?
+    public var replace: Bool?
+
+    public init(session: String, tempo: Double? = nil, voice: String? = nil, leadIn: Double? = nil, replace: Bool? = nil) {
+        self.session = session
+        self.tempo = tempo
+        self.voice = voice
+        self.leadIn = leadIn
+        self.replace = replace
+    }
+}
+
+public enum TempoChange: Sendable, Equatable {
+    /// Set the tempo to this value (0.25...2.0).
+    case set(Double)
+    /// Add this (|step| <= 1.75) to the current tempo; the daemon checks the result's range.
+    case step(Double)
+}
+
+public enum Command: Sendable, Equatable {
+    case start(StartArgs)
+    case pause, resume, toggle, stop, next, prev
+    case tempo(TempoChange)
+    case volume(VolumeClass, Double)
+    case status, sessions, voices
+    /// nil: the default set (every event).
+    case subscribe([EventName]?)
+    case ping, reload
+
+    /// The wire name (`cmd`).
+    public var name: String {
+        switch self {
+        case .start: "start"
+        case .pause: "pause"
+        case .resume: "resume"
+        case .toggle: "toggle"
+        case .stop: "stop"
+        case .next: "next"
+        case .prev: "prev"
+        case .tempo: "tempo"
+        case .volume: "volume"
+        case .status: "status"
+        case .sessions: "sessions"
+        case .voices: "voices"
+        case .subscribe: "subscribe"
+        case .ping: "ping"
+        case .reload: "reload"
+        }
+    }
+
+    /// Every command name, in documentation order.
+    public static let names = [
+        "start", "pause", "resume", "toggle", "stop", "next", "prev", "tempo", "volume",
+        "status", "sessions", "voices", "subscribe", "ping", "reload",
+    ]
+}
+
+/// Argument limits, shared by the parser, the daemon and the CLI.
+public enum ArgumentLimits {
+    public static let tempo: ClosedRange<Double> = 0.25...2.0
+    /// |step| limit for `tempo {step}`: the distance between the tempo bounds.
+    public static let tempoStep: ClosedRange<Double> = -1.75...1.75
+    public static let leadIn: ClosedRange<Double> = 0...600
+    public static let volume: ClosedRange<Double> = 0...1.5
+}
+
+public struct Request: Sendable, Equatable {
+    public var id: Int64
+    public var command: Command
+
+    public init(id: Int64, command: Command) {
+        self.id = id
+        self.command = command
+    }
+}
+
+/// Why a line is not a valid request, with the id to echo when one could be read.
+public struct RequestFailure: Error, Sendable, CustomStringConvertible {
+    public var id: Int64?
+    public var error: ProtocolError
+
+    public init(id: Int64?, error: ProtocolError) {
+        self.id = id
+        self.error = error
+    }
+
+    /// The reply line to send (without the newline).
+    public var reply: String { encodeError(id: id, error) }
+
+    public var description: String { "id \(id.map(String.init) ?? "null"): \(error)" }
+}
