@@ -44,7 +44,7 @@ let package = Package(
         ),
         .testTarget(name: "SomacueCoreTests", dependencies: ["SomacueCore"]),
         .testTarget(name: "SomacueAudioTests", dependencies: ["SomacueAudio", "SomacueEngine"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SomacueCore", "SomacuePlatform"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SomacueCore", "SomacuePlatform"], exclude: ["Fixtures"]),
         .testTarget(name: "SomacueProtocolTests", dependencies: ["SomacueProtocol"]),
     ],
     swiftLanguageModes: [.v6]

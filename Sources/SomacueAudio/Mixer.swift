@@ -6,14 +6,15 @@ import Synchronization
 public struct KernelEvent: @unchecked Sendable {
     public var start: Int64
     public var frames: Int64
-    public var samples: UnsafePointer<Float>
+    /// 16-bit samples, value / 32768 (see `LoadedCue.pcm`).
+    public var samples: UnsafePointer<Int16>
     /// 1 (mono, duplicated to both outputs) or 2 (interleaved stereo).
     public var channels: Int
     public var gain: Float
     public var isVoice: Bool
     public var end: Int64 { start + frames }
 
-    public init(start: Int64, frames: Int64, samples: UnsafePointer<Float>, channels: Int, gain: Float, isVoice: Bool) {
+    public init(start: Int64, frames: Int64, samples: UnsafePointer<Int16>, channels: Int, gain: Float, isVoice: Bool) {
         self.start = start
         self.frames = frames
         self.samples = samples
@@ -175,13 +176,14 @@ func renderBlock(_ st: UnsafeMutablePointer<MixerState>, frames n: Int,
                 g *= Float(e.frames - i) / Float(fade + 1)
             }
             let k = Int(f - from)
+            let scale: Float = 1.0 / 32768
             if e.channels == 1 {
-                let s = e.samples[Int(i)] * g
+                let s = Float(e.samples[Int(i)]) * scale * g
                 acc[2 * k] += s
                 acc[2 * k + 1] += s
             } else {
-                acc[2 * k] += e.samples[2 * Int(i)] * g
-                acc[2 * k + 1] += e.samples[2 * Int(i) + 1] * g
+                acc[2 * k] += Float(e.samples[2 * Int(i)]) * scale * g
+                acc[2 * k + 1] += Float(e.samples[2 * Int(i) + 1]) * scale * g
             }
             if e.isVoice {
                 let ramp = Float(MixerTuning.duckRampFrames)
@@ -243,14 +245,15 @@ func softLimit(_ x: Float) -> Float {
     return x < 0 ? -y : y
 }
 
-/// Float in [-1, 1] to 16-bit, rounding half away from zero, without dither. The same
-/// samples go to the device and to 16-bit files.
+/// Float in [-1, 1] to 16-bit: x 32768 (the scale libsndfile and ALSA read 16-bit with, so a
+/// 16-bit cue at unity gain comes back exactly), rounding half away from zero, clamped, no
+/// dither. The same samples go to the device and to 16-bit files.
 @inline(__always)
 func quantize(_ x: Float) -> Int16 {
-    var v = x * 32767
+    var v = x * 32768
     v = v >= 0 ? v + 0.5 : v - 0.5
-    if v > 32767 { return 32767 }
-    if v < -32767 { return -32767 }
+    if v >= 32767 { return 32767 }
+    if v <= -32768 { return -32768 }
     return Int16(v)
 }
 

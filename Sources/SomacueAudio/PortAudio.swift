@@ -281,7 +281,8 @@ public enum PortAudio {
 ///
 /// Thread safety: any thread may call any method; calls are serialised on the PortAudio lock
 /// and block (`stop()` waits for queued buffers to play). After the last
-/// `PortAudio.terminate()` the stream is gone and every method is a no-op.
+/// `PortAudio.terminate()` the stream is gone: `start()` then traps like a start after
+/// `close()`, and every other method is a no-op.
 public final class PortAudioOutputStream: @unchecked Sendable {
     public let device: OutputDeviceInfo
     public let sampleRate: SampleRate

@@ -164,9 +164,7 @@ public func editDistance(_ a: String, _ b: String) -> Int {
 public func parseTOMLFile(_ text: String, file: String) -> Result<TOMLTable, DiagnosticsError> {
     do {
         return .success(try parseTOML(text))
-    } catch let e as TOMLError {
-        return .failure(DiagnosticsError([Diagnostic(file: file, position: e.position, message: e.message)]))
     } catch {
-        return .failure(DiagnosticsError([Diagnostic(file: file, position: nil, message: "\(error)")]))
+        return .failure(DiagnosticsError([Diagnostic(file: file, position: error.position, message: error.message)]))
     }
 }

@@ -87,7 +87,7 @@ public final class LoadedSession: @unchecked Sendable {
         kernelEvents = plan.timeline.events.map { e in
             let cue = cues[e.cue]!  // every event's cue was loaded above
             return KernelEvent(start: e.frame.value, frames: min(e.frames.value, cue.frames.value),
-                               samples: cue.samples.baseAddress!, channels: cue.channels,
+                               samples: cue.pcm.baseAddress!, channels: cue.channels,
                                gain: Float(e.gain), isVoice: e.kind == .voice)
         }
     }

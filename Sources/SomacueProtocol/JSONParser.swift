@@ -54,8 +54,13 @@ func withContiguousBytes<C: Collection<UInt8>, R>(_ bytes: C, _ body: (UnsafeBuf
 /// forms, no surrogates, nothing above U+10FFFF), or nil when all of it is valid.
 func firstInvalidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
     let n = b.count
+    guard let base = b.baseAddress else { return nil }
+    let raw = UnsafeRawPointer(base)
     var i = 0
     while i < n {
+        // ASCII fast path: eight bytes at a time.
+        while i + 8 <= n && raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
+        guard i < n else { break }
         let c = b[i]
         if c < 0x80 { i += 1; continue }
         var need: Int
@@ -289,9 +294,57 @@ struct StrictJSONParser {
             if !overflow { return .int(value) }
             lastNumberWasBigInteger = true
         }
+        if let exact = fastDouble(start) { return .double(exact) }
         let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
         // The token already matches the JSON grammar, which Double's parser accepts.
         return .double(Double(text) ?? .nan)
+    }
+
+    /// Clinger's fast path for the number token in start..<i: when the decimal digits fit in
+    /// 2^53 and the power of ten is at most 22, both are exact doubles and one multiplication or
+    /// division rounds correctly. Nil when the token needs the full algorithm.
+    private func fastDouble(_ start: Int) -> Double? {
+        var k = start
+        let negative = b[k] == Byte.minus
+        if negative { k += 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var scale = 0
+        var seenDot = false
+        while k < i {
+            let c = b[k]
+            if c == Byte.dot { seenDot = true; k += 1; continue }
+            if c == Byte.lowerE || c == Byte.upperE { break }
+            if mantissa != 0 || c != Byte.zero { digits += 1 }
+            guard digits <= 15 else { return nil }
+            mantissa = mantissa &* 10 &+ UInt64(c - Byte.zero)
+            if seenDot { scale -= 1 }
+            k += 1
+        }
+        if k < i {  // exponent
+            k += 1
+            var expNegative = false
+            if b[k] == Byte.minus { expNegative = true; k += 1 } else if b[k] == Byte.plus { k += 1 }
+            var e = 0
+            while k < i {
+                e = e * 10 + Int(b[k] - Byte.zero)
+                guard e < 1000 else { return nil }
+                k += 1
+            }
+            scale += expNegative ? -e : e
+        }
+        let powers = exactPowersOfTen
+        var value = Double(mantissa)
+        if mantissa == 0 {
+            value = 0
+        } else if scale >= 0 {
+            guard scale <= 22 else { return nil }
+            value *= powers[scale]
+        } else {
+            guard -scale <= 22 else { return nil }
+            value /= powers[-scale]
+        }
+        return negative ? -value : value
     }
 
     private mutating func parseString() throws(JSONSyntaxError) -> String {
@@ -384,6 +437,10 @@ struct StrictJSONParser {
         return v
     }
 }
+
+/// 10^0 ... 10^22, every one exact in a Double.
+private let exactPowersOfTen: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                          1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
 
 @inline(__always)
 private func appendUTF8(_ v: UInt32, to out: inout [UInt8]) {

@@ -12,10 +12,10 @@ let frames = 256
 let cueFrames = 3_000
 
 // A busy timeline: overlapping voices and tones, mono and stereo, starts inside blocks.
-let mono = UnsafeMutablePointer<Float>.allocate(capacity: cueFrames)
-let stereo = UnsafeMutablePointer<Float>.allocate(capacity: cueFrames * 2)
-for i in 0..<cueFrames { mono[i] = Float(i % 100) / 200 }
-for i in 0..<(cueFrames * 2) { stereo[i] = Float(i % 77) / 300 }
+let mono = UnsafeMutablePointer<Int16>.allocate(capacity: cueFrames)
+let stereo = UnsafeMutablePointer<Int16>.allocate(capacity: cueFrames * 2)
+for i in 0..<cueFrames { mono[i] = Int16(i % 100) * 160 }
+for i in 0..<(cueFrames * 2) { stereo[i] = Int16(i % 77) * 100 }
 var events: [KernelEvent] = []
 var start: Int64 = 13
 while start < Int64(callbacks * frames) {

@@ -9,6 +9,11 @@ let version = "0.1.0"
 let engineVerbs: Set<String> = ["play", "render", "timeline", "sessions", "exercises", "devices", "validate", "cues"]
 
 let arguments = CommandLine.arguments
+// Scripts and status bars call this often; answer before the argument parser is set up.
+if arguments.count == 2, arguments[1] == "--version" {
+    Platform.writeStdout(version + "\n")
+    Platform.exit(0)
+}
 if arguments.count > 1, engineVerbs.contains(arguments[1]) {
     let me = Platform.executablePath()
     guard let engine = Platform.findExecutable("somacued", besides: me) else {
