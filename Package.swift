@@ -26,15 +26,16 @@ let package = Package(
         .target(name: "SomacueCore"),
         .target(name: "SomacuePlatform", dependencies: ["SomacueCore"]),
         .target(name: "SomacueAudio", dependencies: ["SomacueCore", "SomacuePlatform", "CSndFile", "CPortAudio", "CSampleRate"]),
-        .target(name: "SomacueEngine", dependencies: ["SomacueCore", "SomacuePlatform", "SomacueAudio"]),
+        .target(name: "SomacueEngine", dependencies: ["SomacueCore", "SomacuePlatform", "SomacueAudio", "SomacueProtocol"]),
         .target(name: "SomacueProtocol", dependencies: ["SomacueCore"]),
+        .target(name: "SomacueDaemon", dependencies: ["SomacueCore", "SomacueProtocol", "SomacuePlatform"]),
         .executableTarget(
             name: "somacued",
-            dependencies: ["SomacueEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SomacueEngine", "SomacueDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "somacue",
-            dependencies: ["SomacuePlatform", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SomacuePlatform", "SomacueProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             linkerSettings: [.unsafeFlags(["-static-stdlib", "-l_FoundationCollections", "-l_FoundationCShims", "-lswiftSynchronization"])]
         ),
         // Test helper: drives the render kernel under the malloc interposer in a process of its own.

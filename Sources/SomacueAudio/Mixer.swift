@@ -24,6 +24,112 @@ public struct KernelEvent: @unchecked Sendable {
     }
 }
 
+/// A kernel-owned, immutable table of events sorted by start. Made and freed on the control
+/// thread; the audio thread only reads it. A swap hands the old table back through a note.
+public struct EventTable: @unchecked Sendable {
+    public let events: UnsafeMutablePointer<KernelEvent>
+    public let count: Int
+    public let totalFrames: Int64
+    public let generation: Int
+
+    public static func make(_ list: [KernelEvent], totalFrames: Int64, generation: Int = 0) -> EventTable {
+        precondition(zip(list, list.dropFirst()).allSatisfy { $0.start <= $1.start }, "events must be sorted by start")
+        let table = UnsafeMutablePointer<KernelEvent>.allocate(capacity: max(list.count, 1))
+        for (i, e) in list.enumerated() { (table + i).initialize(to: e) }
+        return EventTable(events: table, count: list.count, totalFrames: totalFrames, generation: generation)
+    }
+
+    /// Control thread only, after the audio thread has let go of the table.
+    public func free() {
+        events.deinitialize(count: count)
+        events.deallocate()
+    }
+}
+
+/// A sound played on the output clock, outside the timeline: pause, resume and stop sounds.
+public struct OverlayCue: @unchecked Sendable {
+    public var samples: UnsafePointer<Int16>
+    public var frames: Int64
+    public var channels: Int
+    public var gain: Float
+    public var isVoice: Bool
+    public init(samples: UnsafePointer<Int16>, frames: Int64, channels: Int, gain: Float, isVoice: Bool) {
+        self.samples = samples
+        self.frames = frames
+        self.channels = channels
+        self.gain = gain
+        self.isVoice = isVoice
+    }
+}
+
+/// Control -> audio. Plain payloads only, so passing one copies no reference.
+public enum MixerCommand: @unchecked Sendable {
+    /// Fade the timeline out and hold it.
+    case pause(token: Int)
+    /// After `delay` output frames, continue the held timeline from `from`, fading in.
+    case resume(token: Int, from: Int64, delay: Int64)
+    /// Fade out, continue from `to` (held timelines just move).
+    case seek(token: Int, to: Int64)
+    /// Fade out and hold; `finished` is set.
+    case stop(token: Int)
+    case overlay(OverlayCue)
+    case swap(EventTable)
+    /// New class gains, reached with a 20 ms linear ramp.
+    case volume(master: Float, voice: Float, tone: Float)
+}
+
+/// Audio -> control: what happened, on which output frame and timeline frame.
+public enum MixerNote: @unchecked Sendable {
+    case pauseStarted(token: Int, outputFrame: Int64, timelineFrame: Int64)
+    case paused(token: Int, outputFrame: Int64, timelineFrame: Int64)
+    case resumed(token: Int, outputFrame: Int64, timelineFrame: Int64)
+    case seeked(token: Int, outputFrame: Int64, timelineFrame: Int64)
+    case stopped(token: Int, outputFrame: Int64, timelineFrame: Int64)
+    /// The table that was replaced: free it on the control thread.
+    case swapped(old: EventTable)
+}
+
+/// A bounded single-producer/single-consumer queue of plain values: one thread pushes, one
+/// pops, neither ever waits or allocates.
+public struct SPSCRing<Element>: ~Copyable {
+    let buffer: UnsafeMutablePointer<Element>
+    let capacity: Int
+    /// Next slot to write; written by the producer only.
+    let head = Atomic<Int>(0)
+    /// Next slot to read; written by the consumer only.
+    let tail = Atomic<Int>(0)
+
+    init(capacity: Int) {
+        buffer = .allocate(capacity: capacity)
+        self.capacity = capacity
+    }
+
+    /// Producer only. False when full.
+    @inline(__always)
+    func push(_ e: Element) -> Bool {
+        let h = head.load(ordering: .relaxed)
+        if h - tail.load(ordering: .acquiring) >= capacity { return false }
+        (buffer + h % capacity).initialize(to: e)
+        head.store(h + 1, ordering: .releasing)
+        return true
+    }
+
+    /// Consumer only.
+    @inline(__always)
+    func pop() -> Element? {
+        let t = tail.load(ordering: .relaxed)
+        if t == head.load(ordering: .acquiring) { return nil }
+        let e = (buffer + t % capacity).move()
+        tail.store(t + 1, ordering: .releasing)
+        return e
+    }
+
+    func release() {
+        while pop() != nil {}
+        buffer.deallocate()
+    }
+}
+
 /// Mixer constants. Fades are linear ramps (the kernel may not call libm, see the engineering
 /// notes section 14) and short enough to be inaudible as fades, long enough not to click.
 public enum MixerTuning {
@@ -36,94 +142,158 @@ public enum MixerTuning {
     public static let limiterKnee: Float = 0.85
     /// Largest block the kernel renders in one go; larger requests are split.
     public static let maxBlock = 4096
-    /// Fade-out on stop (Ctrl-C), 150 ms at 48 kHz.
+    /// Fade-out on stop (Ctrl-C, `stop`), 150 ms at 48 kHz.
     public static let stopFadeFrames: Int64 = 7_200
+    /// Fade on pause, resume and seek: 10 ms, so silence comes well within 20 ms.
+    public static let transportFadeFrames: Int64 = 480
+    /// Volume changes ramp over 20 ms.
+    public static let volumeRampFrames = 960
+    /// Simultaneous overlay sounds.
+    public static let overlaySlots = 4
+}
+
+enum FadeAction {
+    case pause(token: Int)
+    case stop(token: Int)
+    case seek(token: Int, to: Int64)
+}
+
+enum TransportMode {
+    case playing
+    case fadingIn(remaining: Int64)
+    case fadingOut(FadeAction, remaining: Int64, length: Int64)
+    case held
+    case waiting(until: Int64, from: Int64, token: Int)
+}
+
+struct OverlaySlot {
+    var cue: OverlayCue
+    var position: Int64
+    var active: Bool
+}
+
+struct GainRamp {
+    var current: Float
+    var target: Float
+    var step: Float = 0
+    var remaining = 0
+
+    @inline(__always)
+    mutating func next() -> Float {
+        if remaining > 0 {
+            remaining -= 1
+            current = remaining == 0 ? target : current + step
+        }
+        return current
+    }
+
+    mutating func set(_ value: Float) {
+        target = value
+        remaining = MixerTuning.volumeRampFrames
+        step = (value - current) / Float(remaining)
+    }
 }
 
 /// Everything the render kernel reads. Allocated once by `MixerState.allocate`, shared with the
 /// audio callback through a raw pointer, and freed only after the stream is closed.
 ///
-/// Thread ownership: `events`, `eventCount`, `totalFrames` and the scratch buffers are immutable
-/// after allocation except that the scratch buffers and `cursor` are written only by the thread
-/// that renders (the audio callback, or the offline renderer). The atomics are the only fields
-/// the control thread touches while a stream runs.
+/// Thread ownership: fields without `Atomic` are written only by the thread that renders (the
+/// audio callback, or the offline renderer); the control thread talks to it only through the
+/// atomics and the two rings.
 public struct MixerState: ~Copyable {
-    public let events: UnsafeMutablePointer<KernelEvent>
-    public let eventCount: Int
-    public let totalFrames: Int64
+    var table: EventTable
     let voiceAcc: UnsafeMutablePointer<Float>
     let toneAcc: UnsafeMutablePointer<Float>
     let presence: UnsafeMutablePointer<Float>
-    /// First event that may still sound (render thread only).
+    let transportGain: UnsafeMutablePointer<Float>
+    let timelineFrame: UnsafeMutablePointer<Int64>
+    let overlays: UnsafeMutablePointer<OverlaySlot>
+    /// First event that may still sound.
     var cursor = 0
-    var stopFadeStart: Int64 = -1
+    var mode = TransportMode.playing
+    var outputFrame: Int64 = 0
+    var master: GainRamp
+    var voice: GainRamp
+    var tone: GainRamp
 
-    /// Next frame to render. Written by the render thread, read by anyone.
+    /// Control -> audio commands; the control thread is the only producer.
+    public let commands = SPSCRing<MixerCommand>(capacity: 64)
+    /// Audio -> control notes; the audio thread is the only producer.
+    public let notes = SPSCRing<MixerNote>(capacity: 64)
+
+    /// Next timeline frame to render. Written by the render thread, read by anyone.
     public let position = Atomic<Int64>(0)
-    /// Set by the control thread: fade out and then play silence.
+    /// Frames delivered to the device so far (the output clock).
+    public let outputPosition = Atomic<Int64>(0)
+    /// Set by the control thread (Ctrl-C in the foreground player): fade out and hold.
     public let stopRequested = Atomic<Bool>(false)
     /// Set by the render thread once the timeline (or a stop fade) has been fully rendered.
     public let finished = Atomic<Bool>(false)
-    /// Blocks rendered after the end (silence keeps the device fed until the stream stops).
-    public let silentBlocks = Atomic<Int>(0)
+    /// Frames of the current table's timeline, for readers on other threads.
+    public let totalFrames: Atomic<Int64>
     public let callbacks = Atomic<Int>(0)
     /// Callbacks that reported an output underflow from the device.
     public let underruns = Atomic<Int>(0)
-    /// Class gains as Float bit patterns, so they can change without a lock.
-    public let masterBits: Atomic<UInt32>
-    public let voiceBits: Atomic<UInt32>
-    public let toneBits: Atomic<UInt32>
 
-    init(events: UnsafeMutablePointer<KernelEvent>, eventCount: Int, totalFrames: Int64,
-         master: Float, voice: Float, tone: Float) {
-        self.events = events
-        self.eventCount = eventCount
-        self.totalFrames = totalFrames
+    init(table: EventTable, master: Float, voice: Float, tone: Float) {
+        self.table = table
         voiceAcc = .allocate(capacity: MixerTuning.maxBlock * 2)
         toneAcc = .allocate(capacity: MixerTuning.maxBlock * 2)
         presence = .allocate(capacity: MixerTuning.maxBlock)
-        masterBits = Atomic(master.bitPattern)
-        voiceBits = Atomic(voice.bitPattern)
-        toneBits = Atomic(tone.bitPattern)
+        transportGain = .allocate(capacity: MixerTuning.maxBlock)
+        timelineFrame = .allocate(capacity: MixerTuning.maxBlock)
+        overlays = .allocate(capacity: MixerTuning.overlaySlots)
+        for i in 0..<MixerTuning.overlaySlots {
+            (overlays + i).initialize(to: OverlaySlot(cue: OverlayCue(samples: UnsafePointer(bitPattern: 8)!, frames: 0, channels: 1, gain: 0, isVoice: false),
+                                                      position: 0, active: false))
+        }
+        self.master = GainRamp(current: master, target: master)
+        self.voice = GainRamp(current: voice, target: voice)
+        self.tone = GainRamp(current: tone, target: tone)
+        totalFrames = Atomic(table.totalFrames)
     }
 
     /// Copies `events` (sorted by start) into a kernel-owned table and returns the state on the
     /// heap. The cue sample buffers must outlive the state.
     public static func allocate(events: [KernelEvent], totalFrames: Int64,
                                 master: Float, voice: Float, tone: Float) -> UnsafeMutablePointer<MixerState> {
-        precondition(zip(events, events.dropFirst()).allSatisfy { $0.start <= $1.start }, "events must be sorted by start")
-        let table = UnsafeMutablePointer<KernelEvent>.allocate(capacity: max(events.count, 1))
-        for (i, e) in events.enumerated() { (table + i).initialize(to: e) }
         let p = UnsafeMutablePointer<MixerState>.allocate(capacity: 1)
-        p.initialize(to: MixerState(events: table, eventCount: events.count, totalFrames: totalFrames,
-                                    master: master, voice: voice, tone: tone))
+        p.initialize(to: MixerState(table: .make(events, totalFrames: totalFrames), master: master, voice: voice, tone: tone))
         return p
     }
 
-    /// Frees a state made by `allocate`. Call only after the audio stream is closed.
+    /// Frees a state made by `allocate`, with any table still waiting in the rings. Call only
+    /// after the audio stream is closed.
     public static func deallocate(_ p: UnsafeMutablePointer<MixerState>) {
-        let events = p.pointee.events
-        let count = p.pointee.eventCount
+        while let note = p.pointee.notes.pop() {
+            if case .swapped(let old) = note { old.free() }
+        }
+        while let cmd = p.pointee.commands.pop() {
+            if case .swap(let t) = cmd { t.free() }
+        }
+        p.pointee.table.free()
         p.pointee.voiceAcc.deallocate()
         p.pointee.toneAcc.deallocate()
         p.pointee.presence.deallocate()
+        p.pointee.transportGain.deallocate()
+        p.pointee.timelineFrame.deallocate()
+        p.pointee.overlays.deallocate()
+        p.pointee.commands.release()
+        p.pointee.notes.release()
         p.deinitialize(count: 1)
         p.deallocate()
-        events.deinitialize(count: count)
-        events.deallocate()
     }
 
-    public mutating func setVolumes(master: Float, voice: Float, tone: Float) {
-        masterBits.store(master.bitPattern, ordering: .relaxed)
-        voiceBits.store(voice.bitPattern, ordering: .relaxed)
-        toneBits.store(tone.bitPattern, ordering: .relaxed)
-    }
+    /// Control thread: queue a command for the next callback. False if the ring is full.
+    public func send(_ command: MixerCommand) -> Bool { commands.push(command) }
+    /// Control thread: the next note from the audio thread.
+    public func nextNote() -> MixerNote? { notes.pop() }
 }
 
-/// Renders `frames` stereo frames starting at the state's position into `out` (interleaved
-/// Int16) and, if given, `floatOut` (interleaved Float, the same signal before quantization).
-/// Advances the position. The output is a pure function of the timeline and the absolute frame
-/// index, so any block size gives the same samples: live playback equals the offline render.
+/// Renders `frames` stereo frames into `out` (interleaved Int16) and, if given, `floatOut`
+/// (interleaved Float, the same signal before quantization). While the transport plays, the
+/// output is a pure function of the timeline and the timeline frame index, so any block size
+/// gives the same samples: live playback equals the offline render.
 @_noLocks
 public func mixerRender(_ state: UnsafeMutablePointer<MixerState>, frames: Int,
                         into out: UnsafeMutablePointer<Int16>, floatOut: UnsafeMutablePointer<Float>?) {
@@ -140,20 +310,92 @@ public func mixerRender(_ state: UnsafeMutablePointer<MixerState>, frames: Int,
 }
 
 @_noLocks
-func renderBlock(_ st: UnsafeMutablePointer<MixerState>, frames n: Int,
-                 out: UnsafeMutablePointer<Int16>, floatOut: UnsafeMutablePointer<Float>?) {
-    let from = st.pointee.position.load(ordering: .relaxed)
-    let to = from + Int64(n)
+func post(_ st: UnsafeMutablePointer<MixerState>, _ note: MixerNote) {
+    // A full ring means the control thread stopped reading; dropping a note is better than
+    // blocking the device.
+    _ = st.pointee.notes.push(note)
+}
+
+@_noLocks
+func resetCursor(_ st: UnsafeMutablePointer<MixerState>) {
+    st.pointee.cursor = 0
+}
+
+@_noLocks
+func applyCommands(_ st: UnsafeMutablePointer<MixerState>) {
+    let out = st.pointee.outputFrame
+    while let cmd = st.pointee.commands.pop() {
+        let pos = st.pointee.position.load(ordering: .relaxed)
+        switch cmd {
+        case .pause(let token):
+            switch st.pointee.mode {
+            case .playing, .fadingIn:
+                post(st, .pauseStarted(token: token, outputFrame: out, timelineFrame: pos))
+                st.pointee.mode = .fadingOut(.pause(token: token), remaining: MixerTuning.transportFadeFrames,
+                                             length: MixerTuning.transportFadeFrames)
+            case .held, .waiting, .fadingOut:
+                st.pointee.mode = .held
+                post(st, .pauseStarted(token: token, outputFrame: out, timelineFrame: pos))
+                post(st, .paused(token: token, outputFrame: out, timelineFrame: pos))
+            }
+        case let .resume(token, from, delay):
+            st.pointee.mode = .waiting(until: out + delay, from: from, token: token)
+        case let .seek(token, to):
+            switch st.pointee.mode {
+            case .playing, .fadingIn:
+                st.pointee.mode = .fadingOut(.seek(token: token, to: to), remaining: MixerTuning.transportFadeFrames,
+                                             length: MixerTuning.transportFadeFrames)
+            case .waiting(let until, _, let t):
+                st.pointee.mode = .waiting(until: until, from: to, token: t)
+                post(st, .seeked(token: token, outputFrame: out, timelineFrame: to))
+            case .held, .fadingOut:
+                st.pointee.position.store(to, ordering: .releasing)
+                resetCursor(st)
+                post(st, .seeked(token: token, outputFrame: out, timelineFrame: to))
+            }
+        case .stop(let token):
+            switch st.pointee.mode {
+            case .playing, .fadingIn:
+                st.pointee.mode = .fadingOut(.stop(token: token), remaining: MixerTuning.stopFadeFrames,
+                                             length: MixerTuning.stopFadeFrames)
+            default:
+                st.pointee.mode = .held
+                st.pointee.finished.store(true, ordering: .releasing)
+                post(st, .stopped(token: token, outputFrame: out, timelineFrame: pos))
+            }
+        case .overlay(let cue):
+            for i in 0..<MixerTuning.overlaySlots where !st.pointee.overlays[i].active {
+                st.pointee.overlays[i] = OverlaySlot(cue: cue, position: 0, active: true)
+                break
+            }
+        case .swap(let table):
+            let old = st.pointee.table
+            st.pointee.table = table
+            st.pointee.totalFrames.store(table.totalFrames, ordering: .releasing)
+            resetCursor(st)
+            post(st, .swapped(old: old))
+        case let .volume(m, v, t):
+            st.pointee.master.set(m)
+            st.pointee.voice.set(v)
+            st.pointee.tone.set(t)
+        }
+    }
+}
+
+/// Adds the timeline's cues for timeline frames [from, from + m) into the accumulators at
+/// block offset `k`.
+@_noLocks
+func accumulate(_ st: UnsafeMutablePointer<MixerState>, from: Int64, frames m: Int, at k0: Int) {
+    let to = from + Int64(m)
     let voiceAcc = st.pointee.voiceAcc
     let toneAcc = st.pointee.toneAcc
     let presence = st.pointee.presence
-    for i in 0..<(2 * n) { voiceAcc[i] = 0; toneAcc[i] = 0 }
-    for i in 0..<n { presence[i] = 0 }
-
-    // Skip events that have ended before this block; later ones may still overlap.
-    let events = st.pointee.events
-    let count = st.pointee.eventCount
+    let events = st.pointee.table.events
+    let count = st.pointee.table.count
+    // Skip events that have ended before this chunk; later ones may still overlap. After a seek
+    // backwards the cursor restarts at 0.
     var cursor = st.pointee.cursor
+    if cursor > 0 && cursor <= count && events[cursor - 1].start >= from { cursor = 0 }
     while cursor < count && events[cursor].end <= from { cursor += 1 }
     st.pointee.cursor = cursor
 
@@ -175,7 +417,7 @@ func renderBlock(_ st: UnsafeMutablePointer<MixerState>, frames n: Int,
             } else if i >= e.frames - fade {
                 g *= Float(e.frames - i) / Float(fade + 1)
             }
-            let k = Int(f - from)
+            let k = k0 + Int(f - from)
             let scale: Float = 1.0 / 32768
             if e.channels == 1 {
                 let s = Float(e.samples[Int(i)]) * scale * g
@@ -193,42 +435,149 @@ func renderBlock(_ st: UnsafeMutablePointer<MixerState>, frames n: Int,
             f += 1
         }
     }
+}
 
-    let master = Float(bitPattern: st.pointee.masterBits.load(ordering: .relaxed))
-    let voice = Float(bitPattern: st.pointee.voiceBits.load(ordering: .relaxed))
-    let tone = Float(bitPattern: st.pointee.toneBits.load(ordering: .relaxed))
-    let total = st.pointee.totalFrames
-
-    // A stop request fades everything out from the first frame of the block that sees it.
-    if st.pointee.stopRequested.load(ordering: .acquiring) && st.pointee.stopFadeStart < 0 {
-        st.pointee.stopFadeStart = from
+/// Renders a timeline chunk of `m` frames at block offset `k` with transport gains from `g0`
+/// changing by `dg` per frame, and advances the timeline position.
+@_noLocks
+func playChunk(_ st: UnsafeMutablePointer<MixerState>, at k: Int, frames m: Int, gain g0: Float, step dg: Float) {
+    let pos = st.pointee.position.load(ordering: .relaxed)
+    accumulate(st, from: pos, frames: m, at: k)
+    for i in 0..<m {
+        st.pointee.transportGain[k + i] = g0 + dg * Float(i)
+        st.pointee.timelineFrame[k + i] = pos + Int64(i)
     }
-    let stopStart = st.pointee.stopFadeStart
+    st.pointee.position.store(pos + Int64(m), ordering: .releasing)
+}
 
-    for k in 0..<n {
-        let f = from + Int64(k)
-        var stopGain: Float = 1
-        if stopStart >= 0 {
-            let d = f - stopStart
-            stopGain = d >= MixerTuning.stopFadeFrames ? 0 : Float(MixerTuning.stopFadeFrames - d) / Float(MixerTuning.stopFadeFrames + 1)
+@_noLocks
+func silentChunk(_ st: UnsafeMutablePointer<MixerState>, at k: Int, frames m: Int) {
+    for i in 0..<m {
+        st.pointee.transportGain[k + i] = 0
+        st.pointee.timelineFrame[k + i] = -1
+    }
+}
+
+@_noLocks
+func renderBlock(_ st: UnsafeMutablePointer<MixerState>, frames n: Int,
+                 out: UnsafeMutablePointer<Int16>, floatOut: UnsafeMutablePointer<Float>?) {
+    applyCommands(st)
+    if st.pointee.stopRequested.load(ordering: .acquiring) {
+        switch st.pointee.mode {
+        case .playing, .fadingIn:
+            st.pointee.mode = .fadingOut(.stop(token: -1), remaining: MixerTuning.stopFadeFrames, length: MixerTuning.stopFadeFrames)
+        default: break
         }
+    }
+    let voiceAcc = st.pointee.voiceAcc
+    let toneAcc = st.pointee.toneAcc
+    let presence = st.pointee.presence
+    for i in 0..<(2 * n) { voiceAcc[i] = 0; toneAcc[i] = 0 }
+    for i in 0..<n { presence[i] = 0 }
+
+    // Walk the block in chunks of constant transport mode.
+    var k = 0
+    while k < n {
+        let left = n - k
+        let now = st.pointee.outputFrame + Int64(k)
+        switch st.pointee.mode {
+        case .playing:
+            playChunk(st, at: k, frames: left, gain: 1, step: 0)
+            k = n
+        case .fadingIn(let remaining):
+            let m = Int(min(Int64(left), remaining))
+            let length = MixerTuning.transportFadeFrames
+            let done = length - remaining
+            playChunk(st, at: k, frames: m, gain: Float(done + 1) / Float(length + 1), step: 1 / Float(length + 1))
+            st.pointee.mode = remaining - Int64(m) > 0 ? .fadingIn(remaining: remaining - Int64(m)) : .playing
+            k += m
+        case let .fadingOut(action, remaining, length):
+            let m = Int(min(Int64(left), remaining))
+            playChunk(st, at: k, frames: m, gain: Float(remaining) / Float(length + 1), step: -1 / Float(length + 1))
+            k += m
+            if remaining - Int64(m) > 0 {
+                st.pointee.mode = .fadingOut(action, remaining: remaining - Int64(m), length: length)
+            } else {
+                let end = st.pointee.outputFrame + Int64(k)
+                let pos = st.pointee.position.load(ordering: .relaxed)
+                switch action {
+                case .pause(let token):
+                    st.pointee.mode = .held
+                    post(st, .paused(token: token, outputFrame: end, timelineFrame: pos))
+                case .stop(let token):
+                    st.pointee.mode = .held
+                    st.pointee.finished.store(true, ordering: .releasing)
+                    post(st, .stopped(token: token, outputFrame: end, timelineFrame: pos))
+                case let .seek(token, to):
+                    st.pointee.position.store(to, ordering: .releasing)
+                    resetCursor(st)
+                    st.pointee.mode = .fadingIn(remaining: MixerTuning.transportFadeFrames)
+                    post(st, .seeked(token: token, outputFrame: end, timelineFrame: to))
+                }
+            }
+        case .held:
+            silentChunk(st, at: k, frames: left)
+            k = n
+        case let .waiting(until, from, token):
+            let wait = until - now
+            if wait <= 0 {
+                st.pointee.position.store(from, ordering: .releasing)
+                resetCursor(st)
+                st.pointee.mode = .fadingIn(remaining: MixerTuning.transportFadeFrames)
+                post(st, .resumed(token: token, outputFrame: now, timelineFrame: from))
+            } else {
+                let m = Int(min(Int64(left), wait))
+                silentChunk(st, at: k, frames: m)
+                k += m
+            }
+        }
+    }
+
+    let total = st.pointee.table.totalFrames
+    let transportGain = st.pointee.transportGain
+    let timelineFrame = st.pointee.timelineFrame
+    let overlays = st.pointee.overlays
+    let scale: Float = 1.0 / 32768
+    for k in 0..<n {
+        let master = st.pointee.master.next()
+        let voice = st.pointee.voice.next()
+        let tone = st.pointee.tone.next()
         let duck = 1 - (1 - MixerTuning.duckGain) * presence[k]
         let toneGain = tone * duck
+        let tf = timelineFrame[k]
+        let audible = tf >= 0 && tf < total
+        var ol: Float = 0
+        var or: Float = 0
+        for s in 0..<MixerTuning.overlaySlots where overlays[s].active {
+            let c = overlays[s].cue
+            let i = overlays[s].position
+            let fade = Int64(min(MixerTuning.cueFadeFrames, Int(c.frames / 2)))
+            var g = c.gain * (c.isVoice ? voice : tone) * master
+            if i < fade { g *= Float(i + 1) / Float(fade + 1) } else if i >= c.frames - fade { g *= Float(c.frames - i) / Float(fade + 1) }
+            if c.channels == 1 {
+                let x = Float(c.samples[Int(i)]) * scale * g
+                ol += x
+                or += x
+            } else {
+                ol += Float(c.samples[2 * Int(i)]) * scale * g
+                or += Float(c.samples[2 * Int(i) + 1]) * scale * g
+            }
+            overlays[s].position = i + 1
+            if i + 1 >= c.frames { overlays[s].active = false }
+        }
         for c in 0..<2 {
-            var x = (voiceAcc[2 * k + c] * voice + toneAcc[2 * k + c] * toneGain) * master * stopGain
-            if f >= total { x = 0 }
+            var x = (voiceAcc[2 * k + c] * voice + toneAcc[2 * k + c] * toneGain) * master * transportGain[k]
+            if !audible { x = 0 }
+            x += c == 0 ? ol : or
             x = softLimit(x)
             floatOut?[2 * k + c] = x
             out[2 * k + c] = quantize(x)
         }
     }
-    st.pointee.position.store(to, ordering: .releasing)
-    if to >= total || (stopStart >= 0 && to - stopStart >= MixerTuning.stopFadeFrames) {
-        if !st.pointee.finished.load(ordering: .relaxed) {
-            st.pointee.finished.store(true, ordering: .releasing)
-        } else {
-            st.pointee.silentBlocks.add(1, ordering: .relaxed)
-        }
+    st.pointee.outputFrame += Int64(n)
+    st.pointee.outputPosition.store(st.pointee.outputFrame, ordering: .releasing)
+    if case .playing = st.pointee.mode, st.pointee.position.load(ordering: .relaxed) >= total {
+        st.pointee.finished.store(true, ordering: .releasing)
     }
 }
 
@@ -261,7 +610,8 @@ func quantize(_ x: Float) -> Int16 {
 /// `UnsafeMutablePointer<MixerState>` given when the stream was opened.
 @_noLocks
 public func mixerStreamCallback(_ input: UnsafeRawPointer?, _ output: UnsafeMutableRawPointer?, _ frameCount: UInt,
-                                _ timeInfo: UnsafePointer<PaStreamCallbackTimeInfo>?, _ statusFlags: PaStreamCallbackFlags, _ userData: UnsafeMutableRawPointer?) -> Int32 {
+                                _ timeInfo: UnsafePointer<PaStreamCallbackTimeInfo>?, _ statusFlags: PaStreamCallbackFlags,
+                                _ userData: UnsafeMutableRawPointer?) -> Int32 {
     guard let output, let userData else { return 2 }  // paAbort
     let st = userData.assumingMemoryBound(to: MixerState.self)
     st.pointee.callbacks.add(1, ordering: .relaxed)

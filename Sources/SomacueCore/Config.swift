@@ -16,6 +16,16 @@ public struct Config: Sendable, Equatable {
     public var leadIn = 0.0
     public var safetyNote = true
 
+    /// Control-socket limits of the daemon.
+    public var maxLineBytes = 4096
+    public var maxClients = 64
+    /// Seconds after which an idle client that is not subscribed to events is closed.
+    public var clientTimeout = 60.0
+    /// While more reply bytes than this wait for a client, its requests are not read.
+    public var maxReplyQueueBytes = 65_536
+    /// A subscriber with more unread event bytes than this is dropped.
+    public var maxEventQueueBytes = 65_536
+
     public init() {}
 
     public static let resamplers = ["best", "medium", "fastest", "linear"]
@@ -26,7 +36,7 @@ public struct Config: Sendable, Equatable {
 /// Reads a config table; unknown keys, wrong types and out-of-range values are all reported.
 public func readConfig(_ root: TOMLTable, reader r: inout SchemaReader) -> Config {
     var c = Config()
-    r.rejectUnknownKeys(in: root, path: "", known: ["audio", "volume", "session"])
+    r.rejectUnknownKeys(in: root, path: "", known: ["audio", "volume", "session", "daemon"])
     if let a = r.table(root, "audio", path: "") {
         r.rejectUnknownKeys(in: a, path: "audio", known: ["device", "sample_rate", "latency_ms", "preroll_ms", "resampler"])
         if let v = r.string(a, "device", path: "audio") { c.device = v }
@@ -49,6 +59,15 @@ public func readConfig(_ root: TOMLTable, reader r: inout SchemaReader) -> Confi
         if let x = r.string(s, "voice", path: "session") { c.voice = x }
         if let x = r.number(s, "lead_in", path: "session", range: Config.leadInRange, unit: "seconds") { c.leadIn = x }
         if let x = r.bool(s, "safety_note", path: "session") { c.safetyNote = x }
+    }
+    if let d = r.table(root, "daemon", path: "") {
+        r.rejectUnknownKeys(in: d, path: "daemon", known: ["max_line_bytes", "max_clients", "client_timeout",
+                                                          "max_reply_queue_bytes", "max_event_queue_bytes"])
+        if let x = r.integer(d, "max_line_bytes", path: "daemon", range: 256...1_048_576) { c.maxLineBytes = Int(x) }
+        if let x = r.integer(d, "max_clients", path: "daemon", range: 1...1024) { c.maxClients = Int(x) }
+        if let x = r.number(d, "client_timeout", path: "daemon", range: 1...86_400, unit: "seconds") { c.clientTimeout = x }
+        if let x = r.integer(d, "max_reply_queue_bytes", path: "daemon", range: 1024...67_108_864) { c.maxReplyQueueBytes = Int(x) }
+        if let x = r.integer(d, "max_event_queue_bytes", path: "daemon", range: 256...67_108_864) { c.maxEventQueueBytes = Int(x) }
     }
     return c
 }

@@ -88,6 +88,25 @@ func firstInvalidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
     return nil
 }
 
+/// The offset of the first 0x00 byte, or nil; checks eight bytes at a time.
+func firstNulByte(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
+    let n = b.count
+    guard let base = b.baseAddress else { return nil }
+    let raw = UnsafeRawPointer(base)
+    var i = 0
+    while i + 8 <= n {
+        let v = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        // Non-zero exactly when some byte of v is zero.
+        if (v &- 0x0101_0101_0101_0101) & ~v & 0x8080_8080_8080_8080 != 0 { break }
+        i += 8
+    }
+    while i < n {
+        if b[i] == 0 { return i }
+        i += 1
+    }
+    return nil
+}
+
 private enum Byte {
     static let quote: UInt8 = 0x22, backslash: UInt8 = 0x5C, slash: UInt8 = 0x2F
     static let comma: UInt8 = 0x2C, colon: UInt8 = 0x3A
@@ -113,6 +132,8 @@ struct StrictJSONParser {
     /// Keys of the top-level object whose values were integral tokens beyond Int64 (those values
     /// are stored as `.double`); lets the request reader tell "too big" from "not an integer".
     private(set) var bigIntegerKeys: [String] = []
+    /// Reused for strings with escapes.
+    private var scratch: [UInt8] = []
 
     init(_ b: UnsafeBufferPointer<UInt8>) { self.b = b }
 
@@ -361,8 +382,10 @@ struct StrictJSONParser {
             if c == Byte.backslash || c < 0x20 { break }
             i += 1
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(i - start + 16)
+        var out = scratch
+        scratch = []
+        defer { scratch = out }
+        out.removeAll(keepingCapacity: true)
         out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
         while true {
             guard i < b.count else { throw JSONSyntaxError(.unexpectedEnd, at: i, "unterminated string") }

@@ -15,7 +15,10 @@ public enum LineFramerOutput: Sendable, Equatable {
 /// The search for `\n` resumes where the previous one stopped.
 ///
 /// A line's length is counted without its terminator (`\n` or `\r\n`). Empty lines (also
-/// `\r\n` alone) are skipped.
+/// `\r\n` alone) are skipped; a line of spaces is handed out (and gets an `invalid_json` reply).
+///
+/// Call `nextLine()` until it returns nil after every `feed`, so that an over-long line is
+/// noticed before more than one read's worth of it is buffered.
 public struct LineFramer: Sendable {
     public let maxLineBytes: Int
     private var buffer: [UInt8] = []
@@ -40,7 +43,8 @@ public struct LineFramer: Sendable {
         guard !failed else { return }
         if start > 0 {
             if start == buffer.count {
-                buffer.removeAll(keepingCapacity: true)
+                // Keep a normal read's worth of capacity; give back what a burst needed.
+                buffer.removeAll(keepingCapacity: buffer.capacity <= 65_536)
                 scanned = 0
                 start = 0
             } else if start >= buffer.count - start {

@@ -5,6 +5,20 @@ import SomacueCore
 // `{"id": N, "cmd": "…", "args": {…}}` and gets exactly one reply per non-empty line,
 // `{"id": N, "ok": true, "data": {…}}` or `{"id": N, "ok": false, "error": {"code", "message"}}`;
 // subscribed clients also get `{"event": "…", …}` lines.
+//
+// Choices this module makes where the contract leaves room:
+// - A request must have an integer "id": missing -> missing_field, not an integer token ->
+//   bad_type, an integral token beyond Int64 -> out_of_range (all with "id": null), checked
+//   right after the not_an_object check and before "cmd".
+// - Top-level keys other than id/cmd/args -> bad_type (like unknown argument keys).
+// - A string argument of the right type but not an allowed value (unknown event name,
+//   unknown volume class, a session that is not an id, an unsafe voice name) -> out_of_range.
+// - `session` must be a session id (SomacueCore's `isValidID` rule), never a file path;
+//   `voice` must be a folder name: non-empty, at most 255 bytes, no '/', '\' or control
+//   characters, not starting with '.'. No command takes a filesystem path.
+// - Duplicate event names in `subscribe` collapse to the first occurrence.
+// - An empty line never reaches the parser (LineFramer drops it); if one does, parseRequest
+//   answers invalid_json, as it does for a line of spaces.
 
 /// Bumped when the wire format changes incompatibly.
 public let protocolVersion = 1

@@ -24,9 +24,14 @@ public func parseRequest(_ line: some Collection<UInt8>) -> Result<Request, Requ
 /// Longest piece of client text echoed back in a message.
 private let echoLimit = 32
 
-/// A client-supplied string as a quoted JSON literal, cut to `echoLimit` characters.
+/// A client-supplied string as a quoted JSON literal, cut to `echoLimit` Unicode scalars.
 func quoted(_ s: String) -> String {
-    s.count <= echoLimit ? JSON.string(s).compact : JSON.string(String(s.prefix(echoLimit)) + "…").compact
+    let scalars = s.unicodeScalars
+    guard s.utf8.count > echoLimit, let end = scalars.index(scalars.startIndex, offsetBy: echoLimit, limitedBy: scalars.endIndex),
+          end != scalars.endIndex else { return JSON.string(s).compact }
+    var cut = String.UnicodeScalarView(scalars[..<end])
+    cut.append("…")
+    return JSON.string(String(cut)).compact
 }
 
 func describeType(_ v: JSON) -> String {
@@ -34,7 +39,7 @@ func describeType(_ v: JSON) -> String {
     case .null: "null"
     case .bool: "a boolean"
     case .int: "an integer"
-    case .double: "a non-integral number"
+    case .double: "a number"
     case .string: "a string"
     case .array: "an array"
     case .object: "an object"
@@ -48,7 +53,7 @@ private func parseRequestBytes(_ b: UnsafeBufferPointer<UInt8>) -> Result<Reques
     if let bad = firstInvalidUTF8(b) {
         return fail(nil, .invalidUTF8, "request is not valid UTF-8 (\(describeByte(b[bad])) at byte \(bad))")
     }
-    if let nul = b.firstIndex(of: 0) {
+    if let nul = firstNulByte(b) {
         return fail(nil, .invalidJSON, "invalid JSON: NUL byte at byte \(nul)")
     }
     var parser = StrictJSONParser(b)
@@ -71,7 +76,8 @@ private func parseRequestBytes(_ b: UnsafeBufferPointer<UInt8>) -> Result<Reques
     case _? where parser.bigIntegerKeys.contains("id"):
         return fail(nil, .outOfRange, "\"id\" is beyond the 64-bit integer range")
     case let other?:
-        return fail(nil, .badType, "\"id\" must be an integer, not \(describeType(other))")
+        let what = if case .double = other { "a number with a fraction or exponent" } else { describeType(other) }
+        return fail(nil, .badType, "\"id\" must be an integer (digits only, no fraction or exponent), not \(what)")
     }
 
     let name: String
@@ -103,13 +109,13 @@ private func parseCommand(_ name: String, _ members: [(String, JSON)]) throws(Pr
     case "start":
         let a = try Arguments("start", members, accepted: ["session", "tempo", "voice", "lead_in", "replace"], required: ["session"])
         let session = try a.string("session")!
-        guard isValidID(session) else {
+        guard isSessionID(session) else {
             throw ProtocolError(.outOfRange, "argument \"session\" of start must be a session id (lowercase letters, digits and single dashes), not \(quoted(session))")
         }
         let tempo = try a.number("tempo", in: ArgumentLimits.tempo)
         let voice = try a.string("voice")
         if let voice, !isAcceptableVoiceName(voice) {
-            throw ProtocolError(.outOfRange, "argument \"voice\" of start must be a voice name (no '/', no control characters, not starting with '.'), not \(quoted(voice))")
+            throw ProtocolError(.outOfRange, "argument \"voice\" of start must be a voice name (1 to 255 bytes, no '/' or '\\', no control characters, not starting with '.'), not \(quoted(voice))")
         }
         let leadIn = try a.number("lead_in", in: ArgumentLimits.leadIn)
         let replace = try a.bool("replace")
@@ -185,6 +191,23 @@ func nearestCommand(_ name: String) -> String? {
     if let near = closestMatch(name, in: Command.names) { return near }
     if name.count >= 2 { return Command.names.first { $0.hasPrefix(name.lowercased()) } }
     return nil
+}
+
+/// The rule of SomacueCore's `isValidID` (`word(-word)*` in lowercase ASCII letters and
+/// digits), checked on bytes so that a 4 KB argument costs microseconds.
+func isSessionID(_ s: String) -> Bool {
+    var previous: UInt8 = 0x2D  // as if after a dash: a leading dash fails
+    var any = false
+    for c in s.utf8 {
+        switch c {
+        case 0x61...0x7A, 0x30...0x39: break
+        case 0x2D: if previous == 0x2D { return false }
+        default: return false
+        }
+        previous = c
+        any = true
+    }
+    return any && previous != 0x2D
 }
 
 /// Voice names pick a folder; refuse anything that could leave the voice directories.

@@ -244,13 +244,21 @@ struct JSONParserTests {
                 if case .failure(let f) = parseRequest(line), f.error.code == .outOfRange, f.id == 1 { ok += 1 }
             }
         }
+        let session = String(repeating: "s", count: 4000)
+        let validLine = Array(#"{"id":2,"cmd":"start","args":{"session":"\#(session)","tempo":1.2}}"#.utf8)
+        let valid = clock.measure {
+            for _ in 0..<rounds {
+                if case .success(let r) = parseRequest(validLine), r.id == 2 { ok += 1 }
+            }
+        }
         let manyTokens = clock.measure {
             for _ in 0..<rounds where (try? parseJSON(tokenLine)) != nil { ok += 1 }
         }
-        #expect(ok == 2 * rounds)
-        print("4 KB request with one long string: \(oneString / rounds) per parse; 4 KB of small tokens: \(manyTokens / rounds) per parse")
+        #expect(ok == 3 * rounds)
+        print("4 KB request: rejected \(oneString / rounds), accepted \(valid / rounds); 4 KB of small tokens: \(manyTokens / rounds) per parse")
         // Generous for unoptimised debug builds; release builds are far below this.
         #expect(oneString / rounds < .milliseconds(2))
+        #expect(valid / rounds < .milliseconds(2))
         #expect(manyTokens / rounds < .milliseconds(2))
     }
 }

@@ -344,6 +344,21 @@ struct GoodRequestTests {
         #expect(encodeRequest(id: 6, command: .subscribe(nil)) == #"{"id":6,"cmd":"subscribe"}"#)
     }
 
+    @Test("session ids follow SomacueCore's isValidID")
+    func sessionIDs() {
+        let samples = ["a", "morning", "morning-core", "a1-b2-c3", "0", "9-9", "", "-", "-a", "a-", "a--b", "A", "Morning",
+                       "a_b", "a b", "a.b", "a/b", "..", "é", "ａ", "a\u{0}", String(repeating: "x", count: 3000)]
+        for session in samples {
+            let line = encodeRequest(id: 1, command: .start(StartArgs(session: session)))
+            switch parseRequest(Array(line.utf8)) {
+            case .success: #expect(isValidID(session), "accepted \(quotedForTest(session))")
+            case .failure(let f):
+                #expect(!isValidID(session), "rejected \(quotedForTest(session)): \(f.error)")
+                #expect(f.error.code == .outOfRange)
+            }
+        }
+    }
+
     @Test("parseRequest accepts any byte collection")
     func collections() throws {
         let text = #"xx{"id":1,"cmd":"ping"}xx"#

@@ -58,3 +58,5 @@ func nested(_ depth: Int, objects: Bool = false) -> String {
         ? String(repeating: "{\"a\":", count: depth) + "1" + String(repeating: "}", count: depth)
         : String(repeating: "[", count: depth) + "1" + String(repeating: "]", count: depth)
 }
+
+func quotedForTest(_ s: String) -> String { JSON.string(s.count > 40 ? String(s.prefix(40)) + "…" : s).compact }
