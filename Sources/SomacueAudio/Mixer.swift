@@ -53,12 +53,15 @@ public struct OverlayCue: @unchecked Sendable {
     public var channels: Int
     public var gain: Float
     public var isVoice: Bool
-    public init(samples: UnsafePointer<Int16>, frames: Int64, channels: Int, gain: Float, isVoice: Bool) {
+    /// Output frames to wait before the first sample (to chain a tone and a voice).
+    public var delay: Int64
+    public init(samples: UnsafePointer<Int16>, frames: Int64, channels: Int, gain: Float, isVoice: Bool, delay: Int64 = 0) {
         self.samples = samples
         self.frames = frames
         self.channels = channels
         self.gain = gain
         self.isVoice = isVoice
+        self.delay = delay
     }
 }
 
@@ -149,7 +152,7 @@ public enum MixerTuning {
     /// Volume changes ramp over 20 ms.
     public static let volumeRampFrames = 960
     /// Simultaneous overlay sounds.
-    public static let overlaySlots = 4
+    public static let overlaySlots = 8
 }
 
 enum FadeAction {
@@ -225,6 +228,8 @@ public struct MixerState: ~Copyable {
     public let position = Atomic<Int64>(0)
     /// Frames delivered to the device so far (the output clock).
     public let outputPosition = Atomic<Int64>(0)
+    /// Overlay sounds still playing or waiting (written by the render thread).
+    public let activeOverlays = Atomic<Int>(0)
     /// Set by the control thread (Ctrl-C in the foreground player): fade out and hold.
     public let stopRequested = Atomic<Bool>(false)
     /// Set by the render thread once the timeline (or a stop fade) has been fully rendered.
@@ -365,7 +370,7 @@ func applyCommands(_ st: UnsafeMutablePointer<MixerState>) {
             }
         case .overlay(let cue):
             for i in 0..<MixerTuning.overlaySlots where !st.pointee.overlays[i].active {
-                st.pointee.overlays[i] = OverlaySlot(cue: cue, position: 0, active: true)
+                st.pointee.overlays[i] = OverlaySlot(cue: cue, position: -cue.delay, active: true)
                 break
             }
         case .swap(let table):
@@ -551,6 +556,10 @@ func renderBlock(_ st: UnsafeMutablePointer<MixerState>, frames n: Int,
         for s in 0..<MixerTuning.overlaySlots where overlays[s].active {
             let c = overlays[s].cue
             let i = overlays[s].position
+            if i < 0 {
+                overlays[s].position = i + 1
+                continue
+            }
             let fade = Int64(min(MixerTuning.cueFadeFrames, Int(c.frames / 2)))
             var g = c.gain * (c.isVoice ? voice : tone) * master
             if i < fade { g *= Float(i + 1) / Float(fade + 1) } else if i >= c.frames - fade { g *= Float(c.frames - i) / Float(fade + 1) }
@@ -574,6 +583,9 @@ func renderBlock(_ st: UnsafeMutablePointer<MixerState>, frames n: Int,
             out[2 * k + c] = quantize(x)
         }
     }
+    var active = 0
+    for s in 0..<MixerTuning.overlaySlots where overlays[s].active { active += 1 }
+    st.pointee.activeOverlays.store(active, ordering: .releasing)
     st.pointee.outputFrame += Int64(n)
     st.pointee.outputPosition.store(st.pointee.outputFrame, ordering: .releasing)
     if case .playing = st.pointee.mode, st.pointee.position.load(ordering: .relaxed) >= total {

@@ -34,11 +34,17 @@ public struct PlannedSession: Sendable {
     public var session: Session
     public var timeline: Timeline
     public var catalog: [CueID: CueInfo]
+    /// The exercises the session uses, and the settings it was laid out with (to re-lay it at
+    /// another tempo).
+    public var exercises: [String: Exercise]
+    public var leadIn: Double
+    public var preroll: FrameCount
+    public var safetyNote: Bool
 }
 
 /// Compiles `session` with the given options; reads only cue headers (no decoding).
 public func plan(session: Session, library: Library, config: Config, options: SessionOptions,
-                 paths: Paths) throws(EngineError) -> PlannedSession {
+                 paths: Paths, extraCues: [CueRequirement] = []) throws(EngineError) -> PlannedSession {
     let tempo = try options.tempo.map(checkedTempo) ?? config.tempo
     let leadIn = try options.leadIn.map(checkedLeadIn) ?? config.leadIn
     let settings = PacingSettings(sampleRate: config.sampleRate, tempo: tempo, leadIn: leadIn,
@@ -50,9 +56,13 @@ public func plan(session: Session, library: Library, config: Config, options: Se
         throw EngineError("somacue: \(error)", status: ExitStatus.dataError)
     }
     let source = try CueSource.resolve(voice: options.voice ?? config.voice, paths: paths)
-    let catalog = try source.catalog(for: required, rate: config.sampleRate)
+    let catalog = try source.catalog(for: required + extraCues.filter { e in !required.contains { $0.id == e.id } },
+                                     rate: config.sampleRate)
+    var used: [String: Exercise] = [:]
+    for step in session.steps { used[step.exercise] = library.exercises[step.exercise] }
     do {
-        return PlannedSession(session: session, timeline: try engine.compile(cues: catalog), catalog: catalog)
+        return PlannedSession(session: session, timeline: try engine.compile(cues: catalog), catalog: catalog,
+                              exercises: used, leadIn: leadIn, preroll: settings.preroll, safetyNote: settings.safetyNote)
     } catch {
         throw EngineError("somacue: \(error)", status: ExitStatus.dataError)
     }
@@ -84,8 +94,15 @@ public final class LoadedSession: @unchecked Sendable {
             throw EngineError("somacue: some cues could not be decoded:\n" + problems.joined(separator: "\n"), status: ExitStatus.dataError)
         }
         self.cues = cues
-        kernelEvents = plan.timeline.events.map { e in
-            let cue = cues[e.cue]!  // every event's cue was loaded above
+        kernelEvents = Self.kernelEvents(for: plan.timeline, cues: cues)
+    }
+
+    /// Kernel events for a timeline laid out with this session's cues (e.g. at another tempo).
+    public func kernelEvents(for timeline: Timeline) -> [KernelEvent] { Self.kernelEvents(for: timeline, cues: cues) }
+
+    static func kernelEvents(for timeline: Timeline, cues: [CueID: LoadedCue]) -> [KernelEvent] {
+        timeline.events.map { e in
+            let cue = cues[e.cue]!  // every event's cue was loaded with the session
             return KernelEvent(start: e.frame.value, frames: min(e.frames.value, cue.frames.value),
                                samples: cue.pcm.baseAddress!, channels: cue.channels,
                                gain: Float(e.gain), isVoice: e.kind == .voice)

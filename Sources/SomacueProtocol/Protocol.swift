@@ -36,6 +36,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case wrongState = "wrong_state"
     case noSuchSession = "no_such_session"
     case noSuchVoice = "no_such_voice"
+    /// The session, its exercises or its cue audio cannot be used (details in the message).
+    case invalidSession = "invalid_session"
     case lineTooLong = "line_too_long"
     case tooManyClients = "too_many_clients"
     case deviceError = "device_error"

@@ -196,18 +196,21 @@ func nearestCommand(_ name: String) -> String? {
 /// The rule of SomacueCore's `isValidID` (`word(-word)*` in lowercase ASCII letters and
 /// digits), checked on bytes so that a 4 KB argument costs microseconds.
 func isSessionID(_ s: String) -> Bool {
-    var previous: UInt8 = 0x2D  // as if after a dash: a leading dash fails
-    var any = false
-    for c in s.utf8 {
-        switch c {
-        case 0x61...0x7A, 0x30...0x39: break
-        case 0x2D: if previous == 0x2D { return false }
-        default: return false
+    func check(_ bytes: some Sequence<UInt8>) -> Bool {
+        var previous: UInt8 = 0x2D  // as if after a dash: a leading dash fails
+        var any = false
+        for c in bytes {
+            switch c {
+            case 0x61...0x7A, 0x30...0x39: break
+            case 0x2D: if previous == 0x2D { return false }
+            default: return false
+            }
+            previous = c
+            any = true
         }
-        previous = c
-        any = true
+        return any && previous != 0x2D
     }
-    return any && previous != 0x2D
+    return s.utf8.withContiguousStorageIfAvailable { check($0) } ?? check(s.utf8)
 }
 
 /// Voice names pick a folder; refuse anything that could leave the voice directories.

@@ -42,7 +42,18 @@ let controlCount = MallocInterposerSwift.getStatistics().mallocCount
 _ = mixerStreamCallback(nil, UnsafeMutableRawPointer(output), UInt(frames), nil, 0, UnsafeMutableRawPointer(state))
 MallocInterposerSwift.reset()
 MallocInterposerSwift.hook()
+// Transport commands go through the SPSC ring during the measured run too.
+let blip = OverlayCue(samples: UnsafePointer(mono), frames: 2_000, channels: 1, gain: 0.5, isVoice: false, delay: 64)
 for i in 0..<callbacks {
+    switch i {
+    case 2_000: _ = state.pointee.send(.pause(token: 1))
+    case 2_010: _ = state.pointee.send(.overlay(blip))
+    case 2_100: _ = state.pointee.send(.resume(token: 2, from: 400_000, delay: 3_000))
+    case 3_000: _ = state.pointee.send(.volume(master: 0.8, voice: 0.9, tone: 0.5))
+    case 4_000: _ = state.pointee.send(.seek(token: 3, to: 1_000_000))
+    default: break
+    }
+    while state.pointee.nextNote() != nil {}
     if i == callbacks - 100 { state.pointee.stopRequested.store(true, ordering: .releasing) }
     _ = mixerStreamCallback(nil, UnsafeMutableRawPointer(output), UInt(frames), nil, 0, UnsafeMutableRawPointer(state))
 }

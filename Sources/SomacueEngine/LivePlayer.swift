@@ -1,0 +1,590 @@
+import SomacueAudio
+import SomacueCore
+import SomacuePlatform
+import SomacueProtocol
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon's player: one session at a time, steered by protocol commands, played through
+/// PortAudio with the same kernel as `render`. Runs on the daemon's control thread; the audio
+/// callback is reached only through the mixer's atomics and rings.
+///
+/// The device is open only while a session plays or is paused. When idle, the player holds no
+/// stream, no PortAudio instance and asks for no timer.
+public final class LivePlayer {
+    public enum State: String { case idle, playing, paused }
+
+    /// Overlay sounds for transport changes, so every state change is audible.
+    static let overlayCues: [CueRequirement] = [
+        CueRequirement(id: "tone-pause", kind: .tone, text: nil),
+        CueRequirement(id: "tone-resume", kind: .tone, text: nil),
+        CueRequirement(id: "tone-stop", kind: .tone, text: nil),
+        CueRequirement(id: "paused", kind: .voice, text: BuiltinCue.text("paused")),
+        CueRequirement(id: "resumed", kind: .voice, text: BuiltinCue.text("resumed")),
+        CueRequirement(id: "stopped", kind: .voice, text: BuiltinCue.text("stopped")),
+    ]
+
+    final class Active {
+        let loaded: LoadedSession
+        let overlays: [CueID: LoadedCue]
+        var timeline: Timeline
+        let mixer: UnsafeMutablePointer<MixerState>
+        let stream: PortAudioOutputStream
+        let device: String
+        let voice: String
+        var tempo: Tempo
+        var pausedAt: Int64?
+        var lastSegment = -1
+        var lastExercise: Int?
+        var nextEvent = 0
+        var finishedAt: Int64?
+        var closeAfterOutput: Int64?
+        var generation = 0
+
+        init(loaded: LoadedSession, overlays: [CueID: LoadedCue], mixer: UnsafeMutablePointer<MixerState>,
+             stream: PortAudioOutputStream, device: String, voice: String) {
+            self.loaded = loaded
+            self.overlays = overlays
+            self.timeline = loaded.plan.timeline
+            self.mixer = mixer
+            self.stream = stream
+            self.device = device
+            self.voice = voice
+            self.tempo = loaded.plan.timeline.tempo
+        }
+    }
+
+    public private(set) var paths: Paths
+    public private(set) var config: Config
+    public private(set) var library: Library
+    let configPath: String?
+    let log: (String) -> Void
+    var active: Active?
+    public private(set) var state = State.idle
+    var events: [(EventName, [(String, JSON)])] = []
+    var token = 0
+    var volumes: (master: Double, voice: Double, tone: Double)
+    var durations: [String: Double]?
+    public var clientCount = 0
+
+    public init(paths: Paths, configPath: String?, log: @escaping (String) -> Void) throws(EngineError) {
+        self.paths = paths
+        self.configPath = configPath
+        self.log = log
+        (config, _) = try loadConfig(explicitPath: configPath, paths: paths)
+        library = Library.load(paths: paths)
+        volumes = (config.masterVolume, config.voiceVolume, config.toneVolume)
+        for d in library.diagnostics { log("library: \(d)") }
+    }
+
+    // MARK: Commands
+
+    public func handle(_ command: Command) -> Result<JSON, ProtocolError> {
+        switch command {
+        case .start(let args): return start(args)
+        case .pause: return pause()
+        case .resume: return resume()
+        case .toggle: return state == .paused ? resume() : pause()
+        case .stop: return stop()
+        case .next: return skip(forward: true)
+        case .prev: return skip(forward: false)
+        case .tempo(let change): return setTempo(change)
+        case .volume(let cls, let value): return setVolume(cls, value)
+        case .status: return .success(status())
+        case .sessions: return .success(sessionList())
+        case .voices: return .success(.object([("voices", .array(VoicePack.available(paths: paths).map(JSON.string)))]))
+        case .ping: return .success(.object([]))
+        case .reload: return reload()
+        case .subscribe: return .failure(ProtocolError(.internalError, "subscribe is handled by the server"))
+        }
+    }
+
+    func start(_ args: StartArgs) -> Result<JSON, ProtocolError> {
+        if active != nil {
+            guard args.replace == true else {
+                return .failure(ProtocolError(.wrongState, "a session is \(state.rawValue); stop it first, or start with replace"))
+            }
+            closeActive(emitIdle: false)
+        }
+        let session: Session
+        do { session = try library.session(args.session) } catch {
+            return .failure(ProtocolError(.noSuchSession, error.message.dropPrefix("somacue: ")))
+        }
+        let voice = args.voice ?? config.voice
+        let planned: PlannedSession
+        do {
+            planned = try plan(session: session, library: library, config: config,
+                               options: SessionOptions(tempo: args.tempo, voice: voice, leadIn: args.leadIn),
+                               paths: paths, extraCues: Self.overlayCues)
+        } catch {
+            let code: ErrorCode = error.message.contains("no voice") ? .noSuchVoice : (error.status == ExitStatus.usage ? .outOfRange : .invalidSession)
+            return .failure(ProtocolError(code, error.message.dropPrefix("somacue: ")))
+        }
+        let loaded: LoadedSession
+        do { loaded = try LoadedSession(plan: planned, quality: ResamplerQuality(config: config)) } catch {
+            return .failure(ProtocolError(.invalidSession, error.message.dropPrefix("somacue: ")))
+        }
+        var overlays: [CueID: LoadedCue] = [:]
+        for req in Self.overlayCues { overlays[req.id] = loaded.cues[req.id] }
+        do { try PortAudio.initialize() } catch {
+            return .failure(ProtocolError(.deviceError, "cannot start PortAudio: \(error)"))
+        }
+        let device: OutputDeviceInfo
+        do { device = try PortAudio.resolveOutputDevice(config.device) } catch {
+            PortAudio.terminate()
+            return .failure(ProtocolError(.deviceError, "\(error)".dropPrefix("somacue: ")))
+        }
+        var cfg = config
+        cfg.masterVolume = volumes.master
+        cfg.voiceVolume = volumes.voice
+        cfg.toneVolume = volumes.tone
+        let mixer = loaded.makeMixer(config: cfg)
+        let stream: PortAudioOutputStream
+        do {
+            stream = try PortAudioOutputStream(device: device, sampleRate: planned.timeline.sampleRate, channels: 2, framesPerBuffer: 0,
+                                               suggestedLatency: config.latencyMs / 1000, callback: mixerStreamCallback,
+                                               userData: UnsafeMutableRawPointer(mixer))
+            try stream.start()
+        } catch {
+            MixerState.deallocate(mixer)
+            PortAudio.terminate()
+            return .failure(ProtocolError(.deviceError, "\(error)".dropPrefix("somacue: ")))
+        }
+        active = Active(loaded: loaded, overlays: overlays, mixer: mixer, stream: stream, device: device.name, voice: voice)
+        setState(.playing)
+        log("playing \(session.id) on \(device.name) at tempo \(planned.timeline.tempo)")
+        var o = JSONObject()
+        o.set("state", state.rawValue)
+        o.set("session", sessionJSON())
+        return .success(o.json)
+    }
+
+    func pause() -> Result<JSON, ProtocolError> {
+        guard let a = active, state == .playing else {
+            return .failure(ProtocolError(.wrongState, state == .paused ? "already paused" : "no session is playing"))
+        }
+        token += 1
+        let t = token
+        guard a.mixer.pointee.send(.pause(token: t)) else { return .failure(ProtocolError(.internalError, "audio command queue full")) }
+        // Wait for the audio thread to finish the fade (about one callback) so the reply can name
+        // the frame where the session stopped. Bounded: a stalled device does not hang the daemon.
+        var started: (Int64, Int64)?
+        var paused: (Int64, Int64)?
+        let deadline = Platform.monotonicSeconds() + 0.5
+        while paused == nil && Platform.monotonicSeconds() < deadline {
+            while let note = a.mixer.pointee.nextNote() {
+                switch note {
+                case let .pauseStarted(tk, out, tl) where tk == t: started = (out, tl)
+                case let .paused(tk, out, tl) where tk == t: paused = (out, tl)
+                default: handleNote(note, a)
+                }
+            }
+            if paused == nil { Platform.sleep(seconds: 0.001) }
+        }
+        let frame = paused?.1 ?? a.mixer.pointee.position.load(ordering: .acquiring)
+        a.pausedAt = frame
+        playOverlay(a, tone: "tone-pause", voice: "paused")
+        setState(.paused)
+        var o = JSONObject()
+        o.set("state", state.rawValue)
+        o.set("frame", frame)
+        o.set("elapsed", a.timeline.sampleRate.seconds(FrameCount(frame)))
+        if let started { o.set("outputFrame", started.0) }
+        if let paused { o.set("silentAtOutputFrame", paused.0) }
+        return .success(o.json)
+    }
+
+    func resume() -> Result<JSON, ProtocolError> {
+        guard let a = active, state == .paused else {
+            return .failure(ProtocolError(.wrongState, state == .playing ? "already playing" : "no session is paused"))
+        }
+        let p = a.pausedAt ?? a.mixer.pointee.position.load(ordering: .acquiring)
+        // A voice cut by the pause (or its fade) is replayed from its onset: no instruction is lost.
+        var from = p
+        let fadeStart = p - MixerTuning.transportFadeFrames
+        for e in a.timeline.events where e.kind == .voice && e.frame.value < p && e.end.value > fadeStart {
+            from = min(from, e.frame.value)
+        }
+        token += 1
+        let lead = playOverlay(a, tone: "tone-resume", voice: "resumed")
+        _ = a.mixer.pointee.send(.resume(token: token, from: from, delay: lead))
+        a.pausedAt = nil
+        setState(.playing)
+        var o = JSONObject()
+        o.set("state", state.rawValue)
+        o.set("frame", from)
+        o.set("elapsed", a.timeline.sampleRate.seconds(FrameCount(from)))
+        return .success(o.json)
+    }
+
+    func stop() -> Result<JSON, ProtocolError> {
+        guard let a = active else { return .failure(ProtocolError(.wrongState, "no session is playing")) }
+        token += 1
+        _ = a.mixer.pointee.send(.stop(token: token))
+        // The stop sound follows the fade; the device closes once it has played.
+        let fade = state == .playing ? MixerTuning.stopFadeFrames : 0
+        let lead = playOverlay(a, tone: "tone-stop", voice: "stopped", delay: fade)
+        let out = a.mixer.pointee.outputPosition.load(ordering: .acquiring)
+        a.closeAfterOutput = out + lead + Int64(a.timeline.sampleRate.hz) * 2 / 5 + overlayLength(a, "stopped")
+        let elapsed = a.timeline.sampleRate.seconds(FrameCount(a.mixer.pointee.position.load(ordering: .acquiring)))
+        events.append((.finished, [("session", .string(a.timeline.sessionID)), ("reason", .string("stopped"))]))
+        setState(.idle)
+        var o = JSONObject()
+        o.set("state", "idle")
+        o.set("elapsed", elapsed)
+        return .success(o.json)
+    }
+
+    func skip(forward: Bool) -> Result<JSON, ProtocolError> {
+        guard let a = active, state != .idle else { return .failure(ProtocolError(.wrongState, "no session is playing")) }
+        let pos = FrameCount(a.mixer.pointee.position.load(ordering: .acquiring))
+        let t = a.timeline
+        guard let here = t.segment(at: pos) else { return .failure(ProtocolError(.wrongState, "nothing to skip")) }
+        let starts = exerciseStarts(t)
+        let target: FrameCount
+        if forward {
+            if here.phase == .closing {
+                return .failure(ProtocolError(.wrongState, "already in the closing; `stop` ends the session"))
+            }
+            let idx = here.exerciseIndex ?? 0
+            if let next = starts.first(where: { $0.index > idx }) {
+                target = next.frame
+            } else {
+                target = t.segments.first { $0.phase == .closing }?.frame ?? t.frames
+            }
+        } else {
+            let idx = here.exerciseIndex ?? (here.phase == .closing ? t.exerciseCount + 1 : 0)
+            let current = starts.first { $0.index == idx }
+            if let current, pos - current.frame >= t.sampleRate.frames(seconds: 5) {
+                target = current.frame
+            } else if let previous = starts.last(where: { $0.index < idx }) {
+                target = previous.frame
+            } else {
+                target = current?.frame ?? .zero
+            }
+        }
+        token += 1
+        _ = a.mixer.pointee.send(.seek(token: token, to: target.value))
+        if state == .paused { a.pausedAt = target.value }
+        a.lastSegment = -1
+        a.nextEvent = t.events.firstIndex { $0.frame >= target } ?? t.events.count
+        var o = JSONObject()
+        o.set("state", state.rawValue)
+        o.set("frame", target.value)
+        o.set("elapsed", t.sampleRate.seconds(target))
+        if let seg = t.segment(at: target), let ex = exerciseJSON(seg, t) { o.set("exercise", ex) }
+        return .success(o.json)
+    }
+
+    func exerciseStarts(_ t: Timeline) -> [(index: Int, frame: FrameCount)] {
+        var out: [(Int, FrameCount)] = []
+        for s in t.segments where s.phase == .position {
+            if let i = s.exerciseIndex, !out.contains(where: { $0.0 == i }) { out.append((i, s.frame)) }
+        }
+        return out.map { (index: $0.0, frame: $0.1) }
+    }
+
+    func setTempo(_ change: TempoChange) -> Result<JSON, ProtocolError> {
+        let current = active?.tempo ?? config.tempo
+        let value: Double
+        switch change {
+        case .set(let v): value = v
+        case .step(let s): value = ((current.value + s) * 1000).rounded() / 1000
+        }
+        guard let tempo = Tempo(value) else {
+            return .failure(ProtocolError(.outOfRange, "tempo \(formatNumber(value)) is outside 0.25 to 2.0; it stays \(current)"))
+        }
+        guard let a = active else {
+            // Idle: the tempo applies to the next session.
+            config.tempo = tempo
+            events.append((.tempo, [("tempo", .double(tempo.value))]))
+            return .success(.object([("tempo", .double(tempo.value))]))
+        }
+        // Re-lay the rest of the session at the new tempo from the end of the current phase; the
+        // part already played (and the phase playing now) keeps its frames.
+        let old = a.timeline
+        let pos = FrameCount(a.mixer.pointee.position.load(ordering: .acquiring))
+        guard var k = old.segments.firstIndex(where: { $0.end > pos }) else {
+            return .failure(ProtocolError(.wrongState, "the session is ending"))
+        }
+        // Too close to the boundary to be sure the audio thread has not crossed it: next one.
+        if old.segments[k].end - pos < old.sampleRate.frames(seconds: 0.1), k + 1 < old.segments.count { k += 1 }
+        var settings = PacingSettings(sampleRate: old.sampleRate, tempo: tempo, leadIn: 0, preroll: .zero, safetyNote: config.safetyNote)
+        settings.leadIn = a.loaded.plan.leadIn
+        settings.preroll = a.loaded.plan.preroll
+        settings.safetyNote = a.loaded.plan.safetyNote
+        let engine = PacingEngine(session: a.loaded.plan.session, exercises: library.exercises.merging(a.loaded.plan.exercises) { _, b in b },
+                                  settings: settings)
+        guard let fresh = try? engine.compile(cues: a.loaded.plan.catalog), fresh.segments.count == old.segments.count else {
+            return .failure(ProtocolError(.internalError, "could not re-lay the session at tempo \(tempo)"))
+        }
+        let boundary = old.segments[k].end
+        var merged = old
+        merged.tempo = tempo
+        if k + 1 < old.segments.count {
+            let shift = boundary - fresh.segments[k + 1].frame
+            merged.segments = Array(old.segments[...k]) + fresh.segments[(k + 1)...].map { s in
+                var s = s
+                s.frame += shift
+                return s
+            }
+            merged.events = old.events.filter { $0.frame < boundary } + fresh.events.filter { $0.frame >= fresh.segments[k + 1].frame }.map { e in
+                var e = e
+                e.frame += shift
+                return e
+            }
+            merged.frames = fresh.frames + shift
+        }
+        a.generation += 1
+        let table = EventTable.make(a.loaded.kernelEvents(for: merged), totalFrames: merged.frames.value, generation: a.generation)
+        guard a.mixer.pointee.send(.swap(table)) else {
+            table.free()
+            return .failure(ProtocolError(.internalError, "audio command queue full"))
+        }
+        a.timeline = merged
+        a.tempo = tempo
+        a.nextEvent = merged.events.firstIndex { $0.frame >= pos } ?? merged.events.count
+        events.append((.tempo, [("tempo", .double(tempo.value))]))
+        var o = JSONObject()
+        o.set("tempo", tempo.value)
+        o.set("fromFrame", boundary.value)
+        o.set("duration", merged.sampleRate.seconds(merged.frames))
+        return .success(o.json)
+    }
+
+    func setVolume(_ cls: VolumeClass, _ value: Double) -> Result<JSON, ProtocolError> {
+        guard Config.volumeRange.contains(value) else {
+            return .failure(ProtocolError(.outOfRange, "volume \(formatNumber(value)) is outside 0 to 1.5"))
+        }
+        switch cls {
+        case .master: volumes.master = value
+        case .voice: volumes.voice = value
+        case .tone: volumes.tone = value
+        }
+        if let a = active {
+            _ = a.mixer.pointee.send(.volume(master: Float(volumes.master), voice: Float(volumes.voice), tone: Float(volumes.tone)))
+        }
+        let v = volumeJSON()
+        if case .object(let fields) = v { events.append((.volume, fields)) }
+        return .success(.object([("volume", v)]))
+    }
+
+    // MARK: Reload
+
+    public func reload() -> Result<JSON, ProtocolError> {
+        let newConfig: Config
+        do { (newConfig, _) = try loadConfig(explicitPath: configPath, paths: paths) } catch {
+            log("reload failed; keeping the previous configuration:\n\(error.message)")
+            return .failure(ProtocolError(.reloadFailed, "the configuration has errors; nothing was changed",
+                                          extra: [("diagnostics", .array(error.message.split(separator: "\n").map { .string(String($0)) }))]))
+        }
+        let newLibrary = Library.load(paths: paths)
+        let errors = newLibrary.diagnostics.filter { $0.severity == .error }
+        if !errors.isEmpty {
+            log("reload failed; keeping the previous library:\n" + errors.map(\.description).joined(separator: "\n"))
+            return .failure(ProtocolError(.reloadFailed, "\(errors.count) problem\(errors.count == 1 ? "" : "s") in sessions or exercises; nothing was changed",
+                                          extra: [("diagnostics", .array(errors.map { .string($0.description) }))]))
+        }
+        config = newConfig
+        library = newLibrary
+        durations = nil
+        if active == nil { volumes = (config.masterVolume, config.voiceVolume, config.toneVolume) }
+        log("reloaded: \(library.sessions.count) sessions, \(library.exercises.count) exercises")
+        return .success(.object([("sessions", .int(Int64(library.sessions.count))), ("exercises", .int(Int64(library.exercises.count)))]))
+    }
+
+    // MARK: Ticks
+
+    public var tickInterval: Int? { active == nil ? nil : 20 }
+
+    public func tick() {
+        guard let a = active else { return }
+        while let note = a.mixer.pointee.nextNote() { handleNote(note, a) }
+        let out = a.mixer.pointee.outputPosition.load(ordering: .acquiring)
+        if let close = a.closeAfterOutput {
+            if out >= close || !a.stream.isActive { closeActive(emitIdle: false) }
+            return
+        }
+        if !a.stream.isActive && state == .playing {
+            events.append((.error, [("code", .string("device_error")), ("message", .string("the audio device stopped; the session ended"))]))
+            log("audio device \(a.device) stopped")
+            closeActive(emitIdle: true)
+            return
+        }
+        let pos = FrameCount(a.mixer.pointee.position.load(ordering: .acquiring))
+        let t = a.timeline
+        if state == .playing {
+            // Phase and exercise changes, then the cues that have started.
+            if let idx = t.segments.lastIndex(where: { $0.frame <= pos }), idx != a.lastSegment {
+                a.lastSegment = idx
+                let seg = t.segments[idx]
+                if seg.exerciseIndex != a.lastExercise {
+                    a.lastExercise = seg.exerciseIndex
+                    if let ex = exerciseJSON(seg, t) { events.append((.exercise, [("exercise", ex)])) }
+                }
+                var f: [(String, JSON)] = [("frame", .int(seg.frame.value)), ("elapsed", .double(t.sampleRate.seconds(seg.frame)))]
+                if let ex = exerciseJSON(seg, t) { f.append(("exercise", ex)) }
+                f.append(("phase", .string(seg.phase.rawValue)))
+                if let r = seg.rep { f.append(("rep", .int(Int64(r)))) }
+                if let s = seg.side { f.append(("side", .string(s.rawValue))) }
+                events.append((.phase, f))
+            }
+            while a.nextEvent < t.events.count && t.events[a.nextEvent].frame <= pos {
+                let e = t.events[a.nextEvent]
+                a.nextEvent += 1
+                events.append((.cue, [("cue", .string(e.cue.rawValue)), ("kind", .string(e.kind.rawValue)), ("frame", .int(e.frame.value))]))
+            }
+            if pos >= t.frames && a.finishedAt == nil {
+                a.finishedAt = out
+                events.append((.finished, [("session", .string(t.sessionID)), ("reason", .string("completed"))]))
+                log("finished \(t.sessionID)")
+                // Keep feeding silence briefly so the end chime is never clipped by the sink.
+                a.closeAfterOutput = out + Int64(t.sampleRate.hz) * 2 / 5
+                setState(.idle)
+            }
+        }
+    }
+
+    func handleNote(_ note: MixerNote, _ a: Active) {
+        if case .swapped(let old) = note { old.free() }
+    }
+
+    public func takeEvents() -> [(EventName, [(String, JSON)])] {
+        defer { events.removeAll() }
+        return events
+    }
+
+    public func shutdown() {
+        guard let a = active else { return }
+        // Fade out (150 ms) before closing, so a daemon stop never clicks.
+        _ = a.mixer.pointee.send(.stop(token: -1))
+        let deadline = Platform.monotonicSeconds() + 0.5
+        while !a.mixer.pointee.finished.load(ordering: .acquiring) && Platform.monotonicSeconds() < deadline && a.stream.isActive {
+            Platform.sleep(seconds: 0.01)
+        }
+        closeActive(emitIdle: false)
+    }
+
+    func closeActive(emitIdle: Bool) {
+        guard let a = active else { return }
+        a.stream.stop()
+        a.stream.close()
+        MixerState.deallocate(a.mixer)
+        active = nil
+        PortAudio.terminate()
+        if emitIdle || state != .idle { setState(.idle) }
+    }
+
+    // MARK: Helpers
+
+    @discardableResult
+    func playOverlay(_ a: Active, tone: CueID, voice: CueID, delay: Int64 = 0) -> Int64 {
+        var at = delay
+        let gap = Int64(a.timeline.sampleRate.hz) * 15 / 100
+        for id in [tone, voice] {
+            guard let cue = a.overlays[id], let base = cue.pcm.baseAddress else { continue }
+            let info = a.loaded.plan.catalog[id]
+            _ = a.mixer.pointee.send(.overlay(OverlayCue(samples: base, frames: cue.frames.value, channels: cue.channels,
+                                                         gain: Float(info?.gain ?? 1), isVoice: info?.kind == .voice, delay: at)))
+            at += cue.frames.value + gap
+        }
+        return at
+    }
+
+    func overlayLength(_ a: Active, _ id: CueID) -> Int64 { a.overlays[id]?.frames.value ?? 0 }
+
+    func setState(_ s: State) {
+        guard s != state else { return }
+        state = s
+        events.append((.state, [("state", .string(s.rawValue))]))
+    }
+
+    func volumeJSON() -> JSON {
+        .object([("master", .double(volumes.master)), ("voice", .double(volumes.voice)), ("tone", .double(volumes.tone))])
+    }
+
+    func exerciseJSON(_ seg: Segment, _ t: Timeline) -> JSON? {
+        guard let id = seg.exercise, let i = seg.exerciseIndex else { return nil }
+        var o = JSONObject()
+        o.set("id", id)
+        o.set("title", seg.exerciseTitle)
+        o.set("index", i)
+        o.set("count", t.exerciseCount)
+        return o.json
+    }
+
+    func sessionJSON() -> JSON? {
+        guard let a = active else { return nil }
+        let t = a.timeline
+        let pos = FrameCount(min(a.mixer.pointee.position.load(ordering: .acquiring), t.frames.value))
+        var o = JSONObject()
+        o.set("id", t.sessionID)
+        o.set("title", t.sessionTitle)
+        o.set("elapsed", t.sampleRate.seconds(pos))
+        o.set("remaining", t.sampleRate.seconds(t.frames - pos))
+        o.set("duration", t.sampleRate.seconds(t.frames))
+        return o.json
+    }
+
+    /// The `status` data: keys are omitted where unknown, never given a magic value.
+    public func status() -> JSON {
+        var o = JSONObject()
+        o.set("state", state.rawValue)
+        if let a = active, state != .idle {
+            let t = a.timeline
+            let pos = FrameCount(min(a.mixer.pointee.position.load(ordering: .acquiring), t.frames.value))
+            o.set("session", sessionJSON())
+            if let seg = t.segment(at: pos) {
+                o.set("exercise", exerciseJSON(seg, t))
+                var p = JSONObject()
+                p.set("name", seg.phase.rawValue)
+                p.set("elapsed", t.sampleRate.seconds(pos - seg.frame))
+                p.set("remaining", t.sampleRate.seconds(seg.end - pos))
+                o.set("phase", p.json)
+                o.set("rep", seg.rep)
+                o.set("reps", seg.reps)
+                o.set("side", seg.side?.rawValue)
+            }
+            o.set("tempo", a.tempo.value)
+            o.set("voice", a.voice)
+            o.set("device", a.device)
+            o.set("underruns", a.mixer.pointee.underruns.load(ordering: .relaxed))
+        } else {
+            o.set("tempo", config.tempo.value)
+            o.set("voice", config.voice)
+        }
+        o.set("volume", volumeJSON())
+        o.set("clients", clientCount)
+        return o.json
+    }
+
+    func sessionList() -> JSON {
+        if durations == nil {
+            var d: [String: Double] = [:]
+            var defaults = config
+            defaults.tempo = .normal
+            for (id, s) in library.sessions {
+                if let p = try? plan(session: s, library: library, config: defaults,
+                                     options: SessionOptions(tempo: 1.0, voice: "default", leadIn: 0), paths: paths) {
+                    d[id] = p.timeline.sampleRate.seconds(p.timeline.frames)
+                }
+            }
+            durations = d
+        }
+        return .object([("sessions", .array(library.sessions.keys.sorted().map { id in
+            let s = library.sessions[id]!
+            var o = JSONObject()
+            o.set("id", s.id)
+            o.set("title", s.title)
+            o.set("description", s.description)
+            o.set("posture", s.posture.rawValue)
+            o.set("duration", durations?[id].map { ($0 * 1000).rounded() / 1000 })
+            return o.json
+        }))])
+    }
+}
+
+extension String {
+    func dropPrefix(_ p: String) -> String { hasPrefix(p) ? String(dropFirst(p.count)) : self }
+}
