@@ -92,10 +92,17 @@ public enum MixerNote: @unchecked Sendable {
     case swapped(old: EventTable)
 }
 
-/// A bounded single-producer/single-consumer queue of plain values: one thread pushes, one
-/// pops, neither ever waits or allocates.
-public struct SPSCRing<Element>: ~Copyable {
-    let buffer: UnsafeMutablePointer<Element>
+/// What travels through a ring: commands one way, notes the other.
+public enum MixerMessage: @unchecked Sendable {
+    case command(MixerCommand)
+    case note(MixerNote)
+}
+
+/// A bounded single-producer/single-consumer queue: one thread pushes, one pops, neither ever
+/// waits or allocates. Deliberately not generic: an unspecialized generic would instantiate its
+/// type metadata (a heap allocation) the first time the audio thread touched it.
+public struct MessageRing: ~Copyable {
+    let buffer: UnsafeMutablePointer<MixerMessage>
     let capacity: Int
     /// Next slot to write; written by the producer only.
     let head = Atomic<Int>(0)
@@ -109,7 +116,7 @@ public struct SPSCRing<Element>: ~Copyable {
 
     /// Producer only. False when full.
     @inline(__always)
-    func push(_ e: Element) -> Bool {
+    func push(_ e: MixerMessage) -> Bool {
         let h = head.load(ordering: .relaxed)
         if h - tail.load(ordering: .acquiring) >= capacity { return false }
         (buffer + h % capacity).initialize(to: e)
@@ -119,7 +126,7 @@ public struct SPSCRing<Element>: ~Copyable {
 
     /// Consumer only.
     @inline(__always)
-    func pop() -> Element? {
+    func pop() -> MixerMessage? {
         let t = tail.load(ordering: .relaxed)
         if t == head.load(ordering: .acquiring) { return nil }
         let e = (buffer + t % capacity).move()
@@ -220,9 +227,9 @@ public struct MixerState: ~Copyable {
     var tone: GainRamp
 
     /// Control -> audio commands; the control thread is the only producer.
-    public let commands = SPSCRing<MixerCommand>(capacity: 64)
+    let commands = MessageRing(capacity: 64)
     /// Audio -> control notes; the audio thread is the only producer.
-    public let notes = SPSCRing<MixerNote>(capacity: 64)
+    let notes = MessageRing(capacity: 64)
 
     /// Next timeline frame to render. Written by the render thread, read by anyone.
     public let position = Atomic<Int64>(0)
@@ -270,11 +277,11 @@ public struct MixerState: ~Copyable {
     /// Frees a state made by `allocate`, with any table still waiting in the rings. Call only
     /// after the audio stream is closed.
     public static func deallocate(_ p: UnsafeMutablePointer<MixerState>) {
-        while let note = p.pointee.notes.pop() {
-            if case .swapped(let old) = note { old.free() }
+        while let m = p.pointee.notes.pop() {
+            if case .note(.swapped(let old)) = m { old.free() }
         }
-        while let cmd = p.pointee.commands.pop() {
-            if case .swap(let t) = cmd { t.free() }
+        while let m = p.pointee.commands.pop() {
+            if case .command(.swap(let t)) = m { t.free() }
         }
         p.pointee.table.free()
         p.pointee.voiceAcc.deallocate()
@@ -290,9 +297,12 @@ public struct MixerState: ~Copyable {
     }
 
     /// Control thread: queue a command for the next callback. False if the ring is full.
-    public func send(_ command: MixerCommand) -> Bool { commands.push(command) }
+    public func send(_ command: MixerCommand) -> Bool { commands.push(.command(command)) }
     /// Control thread: the next note from the audio thread.
-    public func nextNote() -> MixerNote? { notes.pop() }
+    public func nextNote() -> MixerNote? {
+        guard case .note(let n)? = notes.pop() else { return nil }
+        return n
+    }
 }
 
 /// Renders `frames` stereo frames into `out` (interleaved Int16) and, if given, `floatOut`
@@ -318,7 +328,7 @@ public func mixerRender(_ state: UnsafeMutablePointer<MixerState>, frames: Int,
 func post(_ st: UnsafeMutablePointer<MixerState>, _ note: MixerNote) {
     // A full ring means the control thread stopped reading; dropping a note is better than
     // blocking the device.
-    _ = st.pointee.notes.push(note)
+    _ = st.pointee.notes.push(.note(note))
 }
 
 @_noLocks
@@ -329,7 +339,8 @@ func resetCursor(_ st: UnsafeMutablePointer<MixerState>) {
 @_noLocks
 func applyCommands(_ st: UnsafeMutablePointer<MixerState>) {
     let out = st.pointee.outputFrame
-    while let cmd = st.pointee.commands.pop() {
+    while let message = st.pointee.commands.pop() {
+        guard case .command(let cmd) = message else { continue }
         let pos = st.pointee.position.load(ordering: .relaxed)
         switch cmd {
         case .pause(let token):

@@ -144,17 +144,22 @@ struct TransportTests {
     }
 
     @Test func theRingIsBoundedAndOrdered() {
-        let ring = SPSCRing<Int>(capacity: 4)
+        let ring = MessageRing(capacity: 4)
         defer { ring.release() }
-        var pushed = [1, 2, 3, 4].map { ring.push($0) }
+        func push(_ t: Int) -> Bool { ring.push(.command(.pause(token: t))) }
+        func pop() -> Int? {
+            guard case .command(.pause(let t))? = ring.pop() else { return nil }
+            return t
+        }
+        var pushed = [1, 2, 3, 4].map(push)
         #expect(pushed == [true, true, true, true])
-        let full = ring.push(5)
+        let full = push(5)
         #expect(!full, "a full ring refuses instead of growing")
-        var popped = [ring.pop(), ring.pop()]
+        var popped = [pop(), pop()]
         #expect(popped == [1, 2])
-        pushed = [5, 6].map { ring.push($0) }
+        pushed = [5, 6].map(push)
         #expect(pushed == [true, true])
-        popped = [ring.pop(), ring.pop(), ring.pop(), ring.pop(), ring.pop()]
+        popped = [pop(), pop(), pop(), pop(), pop()]
         #expect(popped == [3, 4, 5, 6, nil])
     }
 }
