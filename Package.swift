@@ -47,6 +47,7 @@ let package = Package(
         .testTarget(name: "SomacueAudioTests", dependencies: ["SomacueAudio", "SomacueEngine"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SomacueCore", "SomacuePlatform"], exclude: ["Fixtures"]),
         .testTarget(name: "SomacueProtocolTests", dependencies: ["SomacueProtocol"]),
+        .testTarget(name: "SomacueDaemonTests", dependencies: ["SomacueDaemon"]),
     ],
     swiftLanguageModes: [.v6]
 )

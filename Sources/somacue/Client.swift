@@ -68,7 +68,7 @@ struct ControlClient {
         }
         if rc != 0 {
             let e = errno
-            close(fd)
+            Glibc.close(fd)
             switch e {
             case ENOENT, ECONNREFUSED: return .failure(.notRunning(path: path))
             case EAGAIN, EINPROGRESS: return .failure(.timeout(path: path, seconds: timeout))

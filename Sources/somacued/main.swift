@@ -12,8 +12,9 @@ struct Somacued: ParsableCommand {
         abstract: "somacue's engine: plays, renders and checks guided somatic-movement sessions.",
         discussion: "Usually run through `somacue VERB`, which passes its arguments here.",
         version: somacueVersion,
-        subcommands: [Play.self, Render.self, TimelineCommand.self, Sessions.self, Exercises.self, Devices.self,
-                      Validate.self, Cues.self]
+        subcommands: [Serve.self, Play.self, Render.self, TimelineCommand.self, Sessions.self, Exercises.self, Devices.self,
+                      Validate.self, Cues.self],
+        defaultSubcommand: Serve.self
     )
 }
 

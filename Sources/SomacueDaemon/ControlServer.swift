@@ -1,0 +1,560 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+import SomacueCore
+import SomacuePlatform
+import SomacueProtocol
+
+/// The daemon's control socket: one thread, one poll(2) loop, no locks.
+///
+/// Every client is nonblocking and has its own output queue, so a slow or stuck client never
+/// delays the others or the player. Replies that pile up pause reading that client's requests
+/// (back-pressure); unread events get a subscriber dropped. With no clients and an idle player
+/// the loop sleeps in poll with no timeout at all.
+public final class ControlServer {
+    public let socketPath: String
+    /// Only this user's connections are served (checked with SO_PEERCRED).
+    public let allowedUID: uid_t
+    /// Where READY=1 / STOPPING=1 go (systemd's `$NOTIFY_SOCKET`); nil sends nothing.
+    public var notifySocket: String? = Platform.env("NOTIFY_SOCKET")
+    /// Loop iterations so far; lets tests check that an idle daemon does not wake up.
+    let iterations = Atomic<Int>(0)
+
+    private var config: Config
+    private let player: PlayerControl
+    private let appVersion: String
+    private let logger: DaemonLogger
+    private let handlesSignals: Bool
+
+    /// Signal bytes and `requestStop`/`requestReload` arrive here. Lives as long as the server,
+    /// so a late `requestStop` from another thread never writes to a reused descriptor.
+    private let wake: (read: Int32, write: Int32)?
+    private let wakeErrno: Int32
+
+    private var listener: UnixSocket.Listener?
+    private var clients: [Client] = []
+    private var openClients = 0
+    private var nextClientNumber = 1
+    private var stopRequested = false
+    private var reloadRequested = false
+    /// When `player.tick()` is due; kept across iterations so that busy sockets cannot postpone it.
+    private var tickDue: Double?
+    /// After EMFILE and the like the listener stays readable; stop polling it for a while
+    /// instead of spinning.
+    private var acceptPausedUntil: Double?
+    private var readBuffer: UnsafeMutableBufferPointer<UInt8>?
+
+    private static let readChunk = 65_536
+
+    public init(socketPath: String, config: Config, player: PlayerControl, appVersion: String, logger: DaemonLogger,
+                allowedUID: uid_t = getuid(), handleSignals: Bool = true) {
+        self.socketPath = socketPath
+        self.config = config
+        self.player = player
+        self.appVersion = appVersion
+        self.logger = logger
+        self.allowedUID = allowedUID
+        self.handlesSignals = handleSignals
+        wake = UnixSocket.makePipe()
+        wakeErrno = wake == nil ? errno : 0
+    }
+
+    deinit {
+        // A server that bound but never ran (the caller gave up) leaves no socket file behind.
+        closeListener()
+        if let wake {
+            Glibc.close(wake.read)
+            Glibc.close(wake.write)
+        }
+        readBuffer?.deallocate()
+    }
+
+    /// `--socket PATH`, else `$SOMACUE_SOCKET`, else `$XDG_RUNTIME_DIR/somacue/socket`.
+    public static func socketPath(explicit: String?) throws(ServerError) -> String {
+        switch Platform.controlSocketPath(explicit: explicit) {
+        case .success(let path): return path
+        case .failure(let error): throw .noSocketPath(error.message)
+        }
+    }
+
+    /// New limits (after a reload). The line limit applies to clients that connect from now on;
+    /// the others apply at once.
+    public func updateLimits(_ config: Config) {
+        self.config = config
+    }
+
+    /// Binds and listens. `run()` does this itself; calling it first lets the caller fail fast
+    /// (e.g. exit 75 when another daemon answers) before opening the audio device.
+    public func bind() throws(ServerError) {
+        guard listener == nil else { return }
+        let bound = try UnixSocket.listen(at: socketPath)
+        listener = bound
+        if bound.replacedStale { logger.notice("removed the stale socket of a daemon that is gone: \(socketPath)") }
+        logger.info("listening on \(socketPath)")
+    }
+
+    /// Makes `run()` shut down and return, as SIGTERM does. Safe from any thread.
+    public func requestStop() { poke(UInt8(SIGTERM)) }
+
+    /// Makes `run()` reload the player, as SIGHUP does. Safe from any thread.
+    public func requestReload() { poke(UInt8(SIGHUP)) }
+
+    private func poke(_ byte: UInt8) {
+        guard let wake else { return }
+        var b = byte
+        _ = Glibc.write(wake.write, &b, 1)
+    }
+
+    /// Serves clients until SIGTERM/SIGINT (or `requestStop()`), then shuts the player down,
+    /// closes every client, removes its socket file and returns.
+    public func run() throws(ServerError) {
+        guard let wake else { throw .system("cannot create the wake-up pipe", errno: wakeErrno) }
+        try bind()
+        var signals: SignalForwarding?
+        if handlesSignals {
+            do {
+                signals = try SignalForwarding.install(writeFD: wake.write)
+            } catch {
+                closeListener()
+                throw error
+            }
+        }
+        if readBuffer == nil { readBuffer = .allocate(capacity: Self.readChunk) }
+        stopRequested = false
+        systemdNotify("READY=1\nSTATUS=listening on \(socketPath)", socket: notifySocket)
+
+        let failure = serve(wakeFD: wake.read)
+
+        systemdNotify("STOPPING=1", socket: notifySocket)
+        logger.notice(failure == nil ? "shutting down" : "shutting down after an error")
+        closeListener()
+        player.shutdown()
+        // Final events (the player stopping) and queued replies get one nonblocking attempt.
+        distributeEvents()
+        for client in clients where !client.closed {
+            sendPending(client)
+            close(client, nil)
+        }
+        clients = []
+        signals?.restore()
+        readBuffer?.deallocate()
+        readBuffer = nil
+        if let failure { throw failure }
+    }
+
+    // MARK: The loop
+
+    private func serve(wakeFD: Int32) -> ServerError? {
+        var fds: [pollfd] = []
+        while !stopRequested {
+            let timeout = pollTimeout(now: Platform.monotonicSeconds())
+            fds.removeAll(keepingCapacity: true)
+            fds.append(pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0))
+            let acceptOpen = acceptPausedUntil.map { Platform.monotonicSeconds() >= $0 } ?? true
+            if acceptOpen { acceptPausedUntil = nil }
+            // A negative fd is skipped by poll, which keeps the indexes fixed.
+            fds.append(pollfd(fd: acceptOpen ? listener?.fd ?? -1 : -1, events: Int16(POLLIN), revents: 0))
+            let polled = clients.count
+            for client in clients {
+                fds.append(pollfd(fd: client.fd, events: interest(client), revents: 0))
+            }
+
+            let ready = poll(&fds, nfds_t(fds.count), timeout)
+            iterations.add(1, ordering: .relaxed)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                logger.error("poll failed: \(Platform.errorText(code))")
+                return .system("poll", errno: code)
+            }
+            if fds[0].revents != 0 { drainWakePipe(wakeFD) }
+            if stopRequested { break }
+            if reloadRequested { reload() }
+
+            for index in 0..<polled where fds[index + 2].revents != 0 {
+                service(clients[index], revents: fds[index + 2].revents)
+            }
+            if fds[1].revents != 0 { acceptClients() }
+
+            if let due = tickDue, Platform.monotonicSeconds() >= due {
+                tickDue = nil
+                player.tick()
+            }
+            distributeEvents()
+            expireIdleClients()
+            if clients.contains(where: \.closed) { clients.removeAll(where: \.closed) }
+        }
+        return nil
+    }
+
+    /// Milliseconds until the next tick or client timeout, or -1 (sleep until something
+    /// happens) when neither is pending.
+    private func pollTimeout(now: Double) -> Int32 {
+        var deadline: Double?
+        if let ms = player.tickInterval {
+            let due = now + Double(max(0, ms)) / 1000
+            tickDue = min(tickDue ?? due, due)
+            deadline = tickDue
+        } else {
+            tickDue = nil
+        }
+        for client in clients where !client.closed && client.subscription == nil {
+            let expiry = client.lastActivity + config.clientTimeout
+            deadline = min(deadline ?? expiry, expiry)
+        }
+        if let paused = acceptPausedUntil { deadline = min(deadline ?? paused, paused) }
+        guard let deadline else { return -1 }
+        // Rounded up: waking a fraction of a millisecond early would just spin once more.
+        let ms = ((deadline - now) * 1000).rounded(.up)
+        return Int32(max(0, min(ms, Double(Int32.max))))
+    }
+
+    private func interest(_ client: Client) -> Int16 {
+        var events: Int16 = 0
+        if !client.readClosed && !client.closeAfterFlush && client.output.replyBytes <= config.maxReplyQueueBytes {
+            events |= Int16(POLLIN)
+        }
+        if !client.output.isEmpty { events |= Int16(POLLOUT) }
+        return events
+    }
+
+    private func drainWakePipe(_ fd: Int32) {
+        var bytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        while true {
+            let n = withUnsafeMutableBytes(of: &bytes) { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return }
+            withUnsafeBytes(of: &bytes) { raw in
+                for byte in raw.prefix(n) {
+                    switch Int32(byte) {
+                    case SIGTERM, SIGINT:
+                        if !stopRequested { logger.notice("\(Int32(byte) == SIGINT ? "SIGINT" : "SIGTERM") received") }
+                        stopRequested = true
+                    case SIGHUP:
+                        reloadRequested = true
+                    default:
+                        break
+                    }
+                }
+            }
+        }
+    }
+
+    private func reload() {
+        reloadRequested = false
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        systemdNotify("RELOADING=1\nMONOTONIC_USEC=\(Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000)", socket: notifySocket)
+        logger.notice("SIGHUP: reloading")
+        switch player.reload() {
+        case .success:
+            logger.info("reload done")
+        case .failure(let error):
+            var message = "reload failed, keeping the previous configuration: \(error.message)"
+            if case .array(let items)? = error.extra.first(where: { $0.0 == "diagnostics" })?.1 {
+                for item in items {
+                    if case .string(let text) = item { message += "\n  " + text } else { message += "\n  " + item.compact }
+                }
+            }
+            logger.error(message)
+        }
+        systemdNotify("READY=1", socket: notifySocket)
+    }
+
+    // MARK: Accepting
+
+    private func acceptClients() {
+        guard let listener else { return }
+        // Bounded so that a connection storm cannot starve the clients already connected.
+        for _ in 0..<64 {
+            let fd = UnixSocket.accept(listener.fd)
+            if fd < 0 {
+                switch -fd {
+                case EAGAIN, EWOULDBLOCK:
+                    return
+                case EINTR, ECONNABORTED, EPROTO:
+                    continue
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    logger.error("cannot accept a client: \(Platform.errorText(-fd)); not accepting for 1 s")
+                    acceptPausedUntil = Platform.monotonicSeconds() + 1
+                    return
+                default:
+                    logger.error("cannot accept a client: \(Platform.errorText(-fd))")
+                    return
+                }
+            }
+            guard let peer = UnixSocket.peerCredentials(fd) else {
+                logger.warning("refused a connection: cannot read its credentials (\(Platform.errorText(errno)))")
+                Glibc.close(fd)
+                continue
+            }
+            guard peer.uid == allowedUID else {
+                // Nothing is sent: another user learns nothing about this daemon.
+                logger.warning("refused a connection from uid \(peer.uid) (pid \(peer.pid)); only uid \(allowedUID) may control this daemon")
+                Glibc.close(fd)
+                continue
+            }
+            guard openClients < config.maxClients else {
+                let line = Array((encodeError(id: nil, .tooManyClients(limit: config.maxClients)) + "\n").utf8)
+                // A fresh socket's buffer is empty, so this one line fits without waiting.
+                _ = line.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                Glibc.close(fd)
+                logger.warning("refused a connection from pid \(peer.pid): already \(openClients) clients (max_clients = \(config.maxClients))")
+                continue
+            }
+            let client = Client(fd: fd, number: nextClientNumber, pid: peer.pid, maxLineBytes: config.maxLineBytes,
+                                now: Platform.monotonicSeconds())
+            nextClientNumber += 1
+            clients.append(client)
+            openClients += 1
+            player.clientCount = openClients
+            logger.debug("client \(client.number) connected (pid \(peer.pid))")
+            client.output.append(line: greeting(appVersion: appVersion).utf8, isEvent: false)
+            sendPending(client)
+        }
+    }
+
+    // MARK: Client I/O
+
+    private func service(_ client: Client, revents: Int16) {
+        guard !client.closed else { return }
+        if revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
+            abandon(client)
+            return
+        }
+        if revents & Int16(POLLIN) != 0 { readFrom(client) }
+        if !client.closed && revents & Int16(POLLOUT) != 0 { flush(client) }
+    }
+
+    /// One read per wake-up keeps a client that pipelines a lot from starving the others.
+    private func readFrom(_ client: Client) {
+        guard let buffer = readBuffer else { return }
+        let n = recv(client.fd, buffer.baseAddress, buffer.count, 0)
+        if n > 0 {
+            client.lastActivity = Platform.monotonicSeconds()
+            client.framer.feed(UnsafeBufferPointer(rebasing: buffer[..<n]))
+        } else if n == 0 {
+            client.readClosed = true
+        } else {
+            switch errno {
+            case EAGAIN, EWOULDBLOCK, EINTR: return
+            default:
+                logger.debug("client \(client.number): read failed: \(Platform.errorText(errno))")
+                abandon(client)
+                return
+            }
+        }
+        pump(client)
+    }
+
+    /// Sends what is queued, then answers requests that were waiting for room.
+    private func flush(_ client: Client) {
+        sendPending(client)
+        pump(client)
+    }
+
+    /// Answers buffered requests and sends the replies, for as long as sending makes room.
+    /// Requests already in the framer never wake poll again, so they must be handled here
+    /// whenever the reply queue drops under its limit, or the client would stall.
+    private func pump(_ client: Client) {
+        while !client.closed {
+            let paused = processLines(client)
+            sendPending(client)
+            if !paused || client.closed || client.output.replyBytes > config.maxReplyQueueBytes { break }
+        }
+        finishIfDone(client)
+    }
+
+    /// Answers framed requests in order while the reply queue is under its limit; returns true
+    /// when it stopped for that limit with requests left. At end of input the unterminated last
+    /// line counts as a request too.
+    @discardableResult
+    private func processLines(_ client: Client) -> Bool {
+        while !client.closed && !client.closeAfterFlush {
+            if !client.peerGone && client.output.replyBytes > config.maxReplyQueueBytes { return true }
+            guard let item = client.framer.nextLine() else { break }
+            handle(item, from: client)
+        }
+        if client.readClosed && !client.inputDone && !client.closed && !client.closeAfterFlush {
+            client.inputDone = true
+            if let item = client.framer.finish() { handle(item, from: client) }
+        }
+        return false
+    }
+
+    private func handle(_ item: LineFramerOutput, from client: Client) {
+        switch item {
+        case .tooLong:
+            reply(client, encodeError(id: nil, .lineTooLong(maxLineBytes: client.framer.maxLineBytes)))
+            client.closeAfterFlush = true
+            logger.notice("client \(client.number): request line longer than \(client.framer.maxLineBytes) bytes; closing it")
+        case .line(let bytes):
+            switch parseRequest(bytes) {
+            case .failure(let failure):
+                reply(client, failure.reply)
+            case .success(let request):
+                if case .subscribe(let names) = request.command {
+                    reply(client, encodeReply(id: request.id, data: subscribe(client, names)))
+                    return
+                }
+                switch player.handle(request.command) {
+                case .success(let data): reply(client, encodeReply(id: request.id, data: data))
+                case .failure(let error): reply(client, encodeError(id: request.id, error))
+                }
+            }
+        }
+    }
+
+    /// Replaces the connection's event filter (nil: every event). An empty list unsubscribes,
+    /// which also makes the idle timeout apply again.
+    private func subscribe(_ client: Client, _ names: [EventName]?) -> JSON {
+        let list = names ?? EventName.allCases
+        client.subscription = list.isEmpty ? nil : Set(list)
+        client.lastActivity = Platform.monotonicSeconds()
+        return .object([("events", .array(list.map { .string($0.rawValue) }))])
+    }
+
+    private func reply(_ client: Client, _ line: String) {
+        guard !client.peerGone else { return }
+        client.output.append(line: line.utf8, isEvent: false)
+    }
+
+    /// Nonblocking: sends until the socket buffer is full, never waits.
+    private func sendPending(_ client: Client) {
+        while !client.closed && !client.output.isEmpty {
+            var failure: Int32 = 0
+            let sent = client.output.send { bytes in
+                let n = Glibc.send(client.fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                if n < 0 { failure = errno }
+                return max(n, 0)
+            }
+            if sent > 0 {
+                client.lastActivity = Platform.monotonicSeconds()
+                continue
+            }
+            switch failure {
+            case EINTR: continue
+            case 0, EAGAIN, EWOULDBLOCK: return
+            case EPIPE, ECONNRESET: abandon(client)
+            default:
+                logger.debug("client \(client.number): write failed: \(Platform.errorText(failure))")
+                close(client, nil)
+            }
+            return
+        }
+    }
+
+    /// The peer is gone entirely: run what it sent before leaving (a fire-and-forget `stop`
+    /// must still stop), discard the replies, and close.
+    private func abandon(_ client: Client) {
+        guard !client.closed else { return }
+        client.peerGone = true
+        client.output.removeAll()
+        if !client.closeAfterFlush {
+            if let buffer = readBuffer, !client.readClosed {
+                // Bounded by what the peer left in its socket buffer: nobody can add more.
+                while true {
+                    let n = recv(client.fd, buffer.baseAddress, buffer.count, 0)
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else { break }
+                    client.framer.feed(UnsafeBufferPointer(rebasing: buffer[..<n]))
+                    processLines(client)
+                }
+                client.readClosed = true
+            }
+            // Also the requests that were waiting for reply room (peerGone lifts that limit).
+            processLines(client)
+        }
+        close(client, nil)
+    }
+
+    private func finishIfDone(_ client: Client) {
+        guard !client.closed, client.output.isEmpty else { return }
+        if client.closeAfterFlush || (client.readClosed && client.inputDone) { close(client, nil) }
+    }
+
+    private func close(_ client: Client, _ reason: String?) {
+        guard !client.closed else { return }
+        client.closed = true
+        Glibc.close(client.fd)
+        client.output.removeAll()
+        openClients -= 1
+        player.clientCount = openClients
+        if let reason { logger.warning("client \(client.number): \(reason)") } else { logger.debug("client \(client.number) disconnected") }
+    }
+
+    // MARK: Events and timers
+
+    private func distributeEvents() {
+        let events = player.takeEvents()
+        guard !events.isEmpty else { return }
+        // Encoded once, shared by every subscriber.
+        let lines = events.map { (name: $0.0, bytes: Array(encodeEvent($0.0, $0.1).utf8)) }
+        let limit = config.maxEventQueueBytes
+        for client in clients where !client.closed && !client.peerGone && !client.closeAfterFlush {
+            guard let filter = client.subscription else { continue }
+            var added = false
+            for line in lines where filter.contains(line.name) {
+                client.output.append(line: line.bytes, isEvent: true)
+                added = true
+            }
+            guard added else { continue }
+            sendPending(client)
+            if !client.closed && client.output.eventBytes > limit {
+                close(client, "dropped: \(client.output.eventBytes) bytes of events unread (max_event_queue_bytes = \(limit))")
+            }
+        }
+    }
+
+    /// Subscribers wait for events as long as they like; anyone else must show signs of life.
+    private func expireIdleClients() {
+        let now = Platform.monotonicSeconds()
+        for client in clients where !client.closed && client.subscription == nil
+            && now - client.lastActivity >= config.clientTimeout {
+            logger.info("client \(client.number): idle for \(formatSeconds(config.clientTimeout)); closing it")
+            close(client, nil)
+        }
+    }
+
+    private func closeListener() {
+        guard let listener else { return }
+        Glibc.close(listener.fd)
+        UnixSocket.removeIfOwn(socketPath, listener)
+        self.listener = nil
+    }
+}
+
+private func formatSeconds(_ s: Double) -> String {
+    s == s.rounded() && s < 1e15 ? "\(Int64(s)) s" : "\(s) s"
+}
+
+/// One connection's state. A class so that the loop can update it in place through `clients`.
+private final class Client {
+    let fd: Int32
+    let number: Int
+    let pid: pid_t
+    var framer: LineFramer
+    var output = OutputQueue()
+    /// Events this connection receives; nil when it has not subscribed.
+    var subscription: Set<EventName>?
+    /// Last time bytes moved in either direction (monotonic seconds).
+    var lastActivity: Double
+    /// EOF was read: answer what is buffered, send it, then close.
+    var readClosed = false
+    /// The framer's unterminated last line was handled after EOF.
+    var inputDone = false
+    /// After line_too_long: send what is queued, then close; read nothing more.
+    var closeAfterFlush = false
+    /// The peer closed both directions: replies are discarded.
+    var peerGone = false
+    var closed = false
+
+    init(fd: Int32, number: Int, pid: pid_t, maxLineBytes: Int, now: Double) {
+        self.fd = fd
+        self.number = number
+        self.pid = pid
+        framer = LineFramer(maxLineBytes: maxLineBytes)
+        lastActivity = now
+    }
+}

@@ -1,0 +1,156 @@
+import SomacueCore
+
+// The human forms of replies and events: short, calm lines. Every key may be absent (the daemon
+// leaves out what it does not know), so each reader returns an optional.
+
+extension JSON {
+    var string: String? { if case .string(let s) = self { s } else { nil } }
+    var number: Double? {
+        switch self {
+        case .int(let i): Double(i)
+        case .double(let d): d
+        default: nil
+        }
+    }
+    var integer: Int? {
+        switch self {
+        case .int(let i): Int(exactly: i)
+        case .double(let d): d.isFinite && d == d.rounded() && abs(d) < 1e15 ? Int(d) : nil
+        default: nil
+        }
+    }
+    subscript(path first: String, _ rest: String...) -> JSON? {
+        var value = self[first]
+        for key in rest { value = value?[key] }
+        return value
+    }
+}
+
+enum Human {
+    /// 0:00, 12:04, 1:02:03 (seconds rounded down).
+    static func clock(_ seconds: Double) -> String {
+        let s = seconds.isFinite ? max(0, Int(seconds.rounded(.down))) : 0
+        func two(_ x: Int) -> String { x < 10 ? "0\(x)" : "\(x)" }
+        if s >= 3600 { return "\(s / 3600):\(two(s / 60 % 60)):\(two(s % 60))" }
+        return "\(s / 60):\(two(s % 60))"
+    }
+
+    /// 1, 0.9, 1.25: the shortest form of a number.
+    static func number(_ x: Double) -> String { JSON.double(x).compact }
+
+    /// `[#########-------------------]` for a fraction of 0...1.
+    static func bar(_ fraction: Double, width: Int = 28) -> String {
+        let f = fraction.isFinite ? min(1, max(0, fraction)) : 0
+        let filled = Int((f * Double(width)).rounded())
+        return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "]"
+    }
+
+    /// "Back Lift (2/10)", or nil without an exercise title.
+    static func exercise(_ e: JSON?) -> String? {
+        guard let title = e?["title"]?.string else { return nil }
+        if let index = e?["index"]?.integer, let count = e?["count"]?.integer { return "\(title) (\(index)/\(count))" }
+        return title
+    }
+
+    /// "rep 2/3", "rep 2", or nil.
+    static func rep(_ rep: JSON?, _ reps: JSON?) -> String? {
+        guard let r = rep?.integer else { return nil }
+        if let n = reps?.integer { return "rep \(r)/\(n)" }
+        return "rep \(r)"
+    }
+
+    /// The three-line human `status`; "idle" alone when nothing is loaded.
+    static func status(_ s: JSON) -> String {
+        let state = s["state"]?.string ?? "unknown"
+        if state == "idle" { return "idle\n" }
+        var out = state.padding(to: 7) + "  " + (s[path: "session", "title"]?.string ?? s[path: "session", "id"]?.string ?? "") + "\n"
+        let elapsed = s[path: "session", "elapsed"]?.number
+        let duration = s[path: "session", "duration"]?.number
+        let remaining = s[path: "session", "remaining"]?.number ?? {
+            if let elapsed, let duration { return max(0, duration - elapsed) }
+            return nil
+        }()
+        if let elapsed, let duration {
+            let fraction = duration > 0 ? elapsed / duration : 0
+            out += bar(fraction) + "  \(clock(elapsed)) / \(clock(duration))"
+            if let remaining { out += "  (\(clock(remaining)) left)" }
+            out += "\n"
+        } else if let remaining {
+            out += "\(clock(remaining)) left\n"
+        }
+        var parts: [String] = []
+        if let e = exercise(s["exercise"]) { parts.append(e) }
+        if let phase = s[path: "phase", "name"]?.string { parts.append(phase) }
+        if let r = rep(s["rep"], s["reps"]) { parts.append(r) }
+        if let side = s["side"]?.string { parts.append(side) }
+        if let tempo = s["tempo"]?.number { parts.append("tempo \(number(tempo))") }
+        if !parts.isEmpty { out += parts.joined(separator: " · ") + "\n" }
+        return out
+    }
+
+    /// "Back Lift (2/10) · contract · rep 1/3 · left", from a status object (for next/prev).
+    static func position(_ s: JSON) -> String? {
+        var parts: [String] = []
+        if let e = exercise(s["exercise"]) { parts.append(e) }
+        if let phase = s[path: "phase", "name"]?.string { parts.append(phase) }
+        if let r = rep(s["rep"], s["reps"]) { parts.append(r) }
+        if let side = s["side"]?.string { parts.append(side) }
+        return parts.isEmpty ? nil : parts.joined(separator: " · ")
+    }
+
+    /// "master 1 · voice 0.8 · tone 0.6" from an object with those keys.
+    static func volumes(_ v: JSON?) -> String? {
+        let parts = ["master", "voice", "tone"].compactMap { key in v?[key]?.number.map { "\(key) \(number($0))" } }
+        return parts.isEmpty ? nil : parts.joined(separator: " · ")
+    }
+
+    /// One line per event for `follow`.
+    static func event(_ e: JSON) -> String {
+        let name = e["event"]?.string ?? "?"
+        var text: String?
+        switch name {
+        case "state":
+            text = e["state"]?.string
+        case "exercise":
+            text = exercise(e["exercise"])
+        case "phase":
+            var parts: [String] = []
+            if let ex = exercise(e["exercise"]) { parts.append(ex) }
+            if let phase = e["phase"]?.string { parts.append(phase) }
+            if let r = rep(e["rep"], e["reps"] ?? e[path: "exercise", "reps"]) { parts.append(r) }
+            if let side = e["side"]?.string { parts.append(side) }
+            if !parts.isEmpty {
+                text = parts.joined(separator: " · ")
+                if let elapsed = e["elapsed"]?.number { text! += "  (at \(clock(elapsed)))" }
+            }
+        case "cue":
+            if let cue = e["cue"]?.string {
+                text = cue + (e["kind"]?.string.map { " (\($0))" } ?? "")
+            }
+        case "finished":
+            let reason = e["reason"]?.string.map { " (\($0))" } ?? ""
+            text = (e["session"]?.string ?? "session") + reason
+        case "error":
+            if let code = e["code"]?.string { text = code + (e["message"]?.string.map { ": " + $0 } ?? "") }
+        case "tempo":
+            text = e["tempo"]?.number.map(number)
+        case "volume":
+            text = volumes(e)
+        default:
+            break
+        }
+        if text == nil {
+            // Unknown events, or known ones with unexpected fields: show the fields as JSON.
+            guard case .object(let members) = e else { return name }
+            let rest = JSON.object(members.filter { $0.0 != "event" })
+            text = rest.compact
+        }
+        return name.padding(to: 8) + " " + text!
+    }
+}
+
+extension String {
+    func padding(to width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}

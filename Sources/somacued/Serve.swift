@@ -1,0 +1,48 @@
+import ArgumentParser
+import SomacueCore
+import SomacueDaemon
+import SomacueEngine
+import SomacuePlatform
+
+extension LivePlayer: PlayerControl {}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon in the foreground (what systemd and `somacue start` run).",
+        discussion: """
+            Listens on --socket, else $SOMACUE_SOCKET, else $XDG_RUNTIME_DIR/somacue/socket.
+            SIGTERM or SIGINT fade out and exit 0; SIGHUP reloads config, sessions and voices.
+            The protocol is described in docs/PROTOCOL.md.
+            """)
+    @Option(help: ArgumentHelp("Control socket path.", valueName: "path")) var socket: String?
+    @OptionGroup var common: Common
+
+    func run() throws {
+        let logger = DaemonLogger()
+        let socketPath: String
+        do { socketPath = try ControlServer.socketPath(explicit: socket) } catch {
+            Platform.writeStderr("somacued: \(error)")
+            throw ExitCode(ExitStatus.unavailable)
+        }
+        let player: LivePlayer
+        do {
+            let paths = try Paths.discover()
+            player = try LivePlayer(paths: paths, configPath: common.config) { logger.info($0) }
+        } catch {
+            Platform.writeStderr(error.message)
+            throw ExitCode(error.status)
+        }
+        let server = ControlServer(socketPath: socketPath, config: player.config, player: player,
+                                   appVersion: somacueVersion, logger: logger)
+        do {
+            try server.run()
+        } catch {
+            if case .alreadyRunning = error {
+                Platform.writeStderr("somacued: already running (socket \(socketPath)); `somacue status` talks to it")
+                throw ExitCode(ExitStatus.tempFail)
+            }
+            logger.error("\(error)")
+            throw ExitCode(ExitStatus.unavailable)
+        }
+    }
+}

@@ -1,0 +1,303 @@
+import Foundation
+import Glibc
+import Testing
+
+/// somacued as a daemon on a real socket, playing through a real-time sound server (headless
+/// PulseAudio). Timing is checked in frames on the aligned capture of the sink, not in
+/// wall-clock time.
+@Suite("Daemon", .serialized)
+struct DaemonTests {
+    func requirePulse() throws -> Pulse {
+        try #require(Pulse.shared, "headless PulseAudio could not be started (shared/audio-testing missing?)")
+    }
+
+    /// The offline render of the test session (left channel) with the daemon's own environment.
+    func render(_ d: TestDaemon, tempo: String = "1") throws -> [Int16] {
+        let out = d.home.appendingPathComponent("render-\(tempo).wav")
+        let r = try E2E.run(E2E.somacue, ["render", "daemon-test", "-o", out.path, "--tempo", tempo], env: d.env)
+        try #require(r.status == 0, "render failed: \(r.stderr)")
+        let s = try E2E.wavSamples(out).samples
+        return stride(from: 0, to: s.count, by: 2).map { s[$0] }
+    }
+
+    func timeline(_ d: TestDaemon, tempo: String = "1") throws -> [String: Any] {
+        let r = try E2E.run(E2E.somacue, ["timeline", "daemon-test", "--json", "--tempo", tempo], env: d.env)
+        return try #require(try E2E.json(r.stdout) as? [String: Any])
+    }
+
+    func waitUntil(_ c: ControlConnection, timeout: Double = 60, _ done: ([String: Any]) -> Bool) throws -> [String: Any] {
+        let end = Date().addingTimeInterval(timeout)
+        while Date() < end {
+            let s = try c.data("status")
+            if done(s) { return s }
+            usleep(50_000)
+        }
+        throw POSIXError(.ETIMEDOUT)
+    }
+
+    func elapsed(_ s: [String: Any]) -> Double { (s["session"] as? [String: Any])?["elapsed"] as? Double ?? -1 }
+
+    /// Index in the capture of the render's first sample (aligned on the first non-zero sample).
+    func align(_ capture: [Int16], _ render: [Int16]) throws -> Int {
+        let fr = try #require(render.firstIndex { $0 != 0 })
+        let fc = try #require(capture.firstIndex { $0 != 0 }, "the capture is silent")
+        return fc - fr
+    }
+
+    @Test func playsExactlyTheRenderWhile64ClientsPollStatus() throws {
+        let pulse = try requirePulse()
+        let d = try TestDaemon()
+        defer { d.stop() }
+        let expected = try render(d)
+        let cap = try Pulse.Capture(fifo: pulse.fifo)
+        var clients = try (0..<64).map { _ in try d.connect() }
+        let c = clients[0]
+        #expect(c.greeting["somacue"] as? Int == 1)
+        let started = try c.data("start", ["session": "daemon-test"])
+        #expect(started["state"] as? String == "playing")
+        var sawPlaying = false
+        var lastElapsed = -1.0
+        var advancing = 0
+        let deadline = Date().addingTimeInterval(120)
+        var finished = false
+        while !finished && Date() < deadline {
+            for client in clients {
+                let s = try client.data("status")
+                if s["state"] as? String == "playing" {
+                    sawPlaying = true
+                    let e = elapsed(s)
+                    if e > lastElapsed { advancing += 1 }
+                    lastElapsed = e
+                    #expect(s["clients"] as? Int == 64)
+                } else if s["state"] as? String == "idle" && sawPlaying {
+                    finished = true
+                    break
+                }
+            }
+            usleep(100_000)
+        }
+        #expect(finished, "the session never finished")
+        #expect(sawPlaying && advancing > 10)
+        usleep(800_000)
+        let captured = try cap.stop()
+        clients.removeAll()
+        let off = try align(captured, expected)
+        try #require(off >= 0 && captured.count >= off + expected.count, "capture too short: \(captured.count) < \(off + expected.count)")
+        let got = captured[off..<(off + expected.count)]
+        if !got.elementsEqual(expected) {
+            let i = zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? -1
+            Issue.record("capture differs from the render at frame \(i) of \(expected.count)")
+        }
+        // Idle again: no stream left on the sound server.
+        let inputs = try E2E.run("/usr/bin/pactl", ["list", "short", "sink-inputs"], env: E2E.cleanEnvironment(pulse.env))
+        #expect(inputs.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "a stream is still open: \(inputs.stdout)")
+    }
+
+    @Test func pauseIsSilentWithin960FramesAndResumeReplaysTheCutCue() throws {
+        let pulse = try requirePulse()
+        let d = try TestDaemon()
+        defer { d.stop() }
+        let expected = try render(d)
+        let t = try timeline(d)
+        let events = try #require(t["events"] as? [[String: Any]])
+        // Pause in the middle of the first release instruction.
+        let cue = try #require(events.first { ($0["cue"] as? String) == "test-lift.release" })
+        let onset = cue["frame"] as! Int
+        let length = cue["frames"] as! Int
+        let cap = try Pulse.Capture(fifo: pulse.fifo)
+        let c = try d.connect()
+        _ = try c.data("start", ["session": "daemon-test"])
+        let target = Double(onset + length / 2) / 48_000
+        _ = try waitUntil(c) { elapsed($0) >= target }
+        let p = try c.data("pause")
+        let frame = try #require(p["frame"] as? Int)
+        let out0 = try #require(p["outputFrame"] as? Int)
+        let silent = try #require(p["silentAtOutputFrame"] as? Int)
+        #expect(silent - out0 <= 960, "silence \(silent - out0) frames after the first callback")
+        #expect(frame > onset && frame < onset + length, "paused at \(frame), outside the cue \(onset)..<\(onset + length)")
+        let a = elapsed(try c.data("status"))
+        usleep(400_000)
+        let s2 = try c.data("status")
+        #expect(s2["state"] as? String == "paused")
+        #expect(elapsed(s2) == a, "elapsed must freeze while paused")
+        #expect(try c.request("pause")["ok"] as? Bool == false)
+        let r = try c.data("resume")
+        #expect(r["frame"] as? Int == onset, "resume must replay the cut cue from its onset")
+        usleep(2_500_000)
+        _ = try c.data("stop")
+        usleep(1_500_000)
+        let captured = try cap.stop()
+        let off = try align(captured, expected)
+        // Until the pause, the device played the render exactly.
+        #expect(captured[off..<(off + out0)].elementsEqual(expected[0..<out0]))
+        // From the fade's end the timeline is silent until the pause sound.
+        let quiet = captured[(off + silent)..<(off + silent + 480)]
+        #expect(quiet.allSatisfy { $0 == 0 }, "not silent after the pause fade")
+        // After the resume sound, the render continues from the cue's onset (past the fade-in).
+        let probe = expected[(onset + 480)..<(onset + 480 + 4_800)]
+        #expect(find(probe, in: captured, from: off + silent) != nil, "the replayed cue is not in the capture")
+    }
+
+    @Test func tempoChangeAppliesAtTheNextPhase() throws {
+        let pulse = try requirePulse()
+        let d = try TestDaemon()
+        defer { d.stop() }
+        let normal = try timeline(d)
+        let slow = try timeline(d, tempo: "0.5")
+        let slowRender = try render(d, tempo: "0.5")
+        let expected = try render(d)
+        let segs = try #require(normal["segments"] as? [[String: Any]])
+        let slowSegs = try #require(slow["segments"] as? [[String: Any]])
+        let firstContract = try #require(segs.first { $0["phase"] as? String == "contract" })
+        let cap = try Pulse.Capture(fifo: pulse.fifo)
+        let c = try d.connect()
+        _ = try c.data("start", ["session": "daemon-test"])
+        _ = try waitUntil(c) { elapsed($0) >= Double(firstContract["frame"] as! Int) / 48_000 + 0.1 }
+        let r = try c.data("tempo", ["value": 0.5])
+        let boundary = try #require(r["fromFrame"] as? Int)
+        let k = try #require(segs.firstIndex { $0["frame"] as? Int == boundary }, "the change must start at a phase boundary")
+        let s = try c.data("status")
+        #expect(s["tempo"] as? Double == 0.5)
+        let newDuration = (s["session"] as? [String: Any])?["duration"] as? Double ?? 0
+        #expect(newDuration > Double(normal["frames"] as! Int) / 48_000, "duration is recomputed after a tempo change")
+        _ = try waitUntil(c) { elapsed($0) >= Double(boundary) / 48_000 + 1.5 }
+        _ = try c.data("stop")
+        usleep(1_000_000)
+        let captured = try cap.stop()
+        let off = try align(captured, expected)
+        #expect(captured[off..<(off + boundary)].elementsEqual(expected[0..<boundary]), "before the boundary: the old tempo")
+        let slowStart = slowSegs[k]["frame"] as! Int
+        let n = 48_000
+        #expect(captured[(off + boundary)..<(off + boundary + n)].elementsEqual(slowRender[slowStart..<(slowStart + n)]),
+                "after the boundary: the session at the new tempo")
+        #expect(try c.request("tempo", ["value": 3])["ok"] as? Bool == false)
+    }
+
+    @Test func nextPrevAndStop() throws {
+        let pulse = try requirePulse()
+        let d = try TestDaemon()
+        defer { d.stop() }
+        let expected = try render(d)
+        let t = try timeline(d)
+        let segs = try #require(t["segments"] as? [[String: Any]])
+        let starts = segs.filter { $0["phase"] as? String == "position" }.map { $0["frame"] as! Int }
+        try #require(starts.count == 2)
+        let closing = segs.first { $0["phase"] as? String == "closing" }!["frame"] as! Int
+        let cap = try Pulse.Capture(fifo: pulse.fifo)
+        let c = try d.connect()
+        _ = try c.data("start", ["session": "daemon-test"])
+        usleep(500_000)
+        #expect(try c.data("next")["frame"] as? Int == starts[0])
+        usleep(1_000_000)
+        let n2 = try c.data("next")
+        #expect(n2["frame"] as? Int == starts[1])
+        #expect((n2["exercise"] as? [String: Any])?["index"] as? Int == 2)
+        usleep(1_000_000)
+        // Within 5 s of the exercise's start, prev goes back one exercise.
+        #expect(try c.data("prev")["frame"] as? Int == starts[0])
+        usleep(6_000_000)
+        // Later than 5 s into it, prev restarts the exercise.
+        #expect(try c.data("prev")["frame"] as? Int == starts[0])
+        usleep(300_000)
+        _ = try c.data("next")
+        #expect(try c.data("next")["frame"] as? Int == closing)
+        usleep(200_000)
+        let wrong = try c.request("next")
+        #expect((wrong["error"] as? [String: Any])?["code"] as? String == "wrong_state")
+        let stopped = try c.data("stop")
+        #expect(stopped["state"] as? String == "idle")
+        #expect(try c.data("status")["state"] as? String == "idle")
+        #expect((try c.request("stop")["error"] as? [String: Any])?["code"] as? String == "wrong_state")
+        usleep(1_500_000)
+        let captured = try cap.stop()
+        let off = try align(captured, expected)
+        for frame in [starts[0], starts[1], closing] {
+            let probe = expected[(frame + 960)..<(frame + 960 + 2_400)]
+            #expect(find(probe, in: captured, from: off) != nil, "no audio from frame \(frame) after a skip")
+        }
+    }
+
+    @Test func aSubscriberThatNeverReadsIsDroppedWhileOthersGoOn() throws {
+        _ = try requirePulse()
+        let d = try TestDaemon(extraConfig: "\n[daemon]\nmax_event_queue_bytes = 512\n")
+        defer { d.stop() }
+        let slow = try d.connect()
+        _ = try slow.data("subscribe")
+        let reader = try d.connect()
+        _ = try reader.data("subscribe", ["events": ["phase", "state", "finished"]])
+        let c = try d.connect()
+        _ = try c.data("start", ["session": "daemon-test"])
+        // The reader keeps up: it sees phases until the end.
+        var phases = 0
+        var finished = false
+        let end = Date().addingTimeInterval(90)
+        while !finished && Date() < end, let e = try reader.readObject() {
+            if e["event"] as? String == "phase" { phases += 1 }
+            if e["event"] as? String == "finished" { finished = true }
+            #expect(e["event"] as? String != "cue", "the filter must hold")
+        }
+        #expect(finished && phases > 5)
+        // The one that never read was cut off: its stream ends early.
+        var total = 0
+        while let _ = try slow.readObject() { total += 1 }
+        #expect(total < phases * 3, "the non-reading subscriber was not dropped")
+        #expect(d.logText.contains("drop") || d.logText.contains("Drop"), "\(d.logText)")
+        #expect(try c.data("ping").isEmpty)
+    }
+
+    @Test func socketPermissionsSecondDaemonAndUidCheck() throws {
+        _ = try requirePulse()
+        let d = try TestDaemon()
+        defer { d.stop() }
+        var st = stat()
+        stat(d.runtime.appendingPathComponent("somacue").path, &st)
+        #expect(st.st_mode & 0o777 == 0o700)
+        stat(d.socket, &st)
+        #expect(st.st_mode & 0o777 == 0o600)
+        #expect(st.st_mode & S_IFMT == S_IFSOCK)
+        // A second daemon on the same socket refuses to start and leaves the first one alone.
+        let second = try E2E.run(E2E.somacued, ["serve"], env: d.env)
+        #expect(second.status == 75, "\(second.stderr)")
+        #expect(second.stderr.contains("already running"))
+        #expect(try d.connect().data("ping").isEmpty)
+        // Open the modes up so only the daemon's SO_PEERCRED check can refuse another user.
+        chmod(d.runtime.path, 0o711)
+        chmod(d.runtime.appendingPathComponent("somacue").path, 0o711)
+        chmod(d.socket, 0o666)
+        let script = "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.settimeout(3)\ns.connect(sys.argv[1])\nd=s.recv(4096)\nprint('GOT' if d else 'CLOSED')"
+        let other = try E2E.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script, d.socket])
+        #expect(other.stdout.contains("CLOSED"), "another user was served: \(other.stdout) \(other.stderr)")
+        #expect(try d.connect().data("ping").isEmpty, "the owner is still served")
+    }
+
+    @Test func badReloadKeepsTheOldConfigAndSigtermExitsCleanly() throws {
+        _ = try requirePulse()
+        let d = try TestDaemon()
+        let c = try d.connect()
+        let before = try c.data("status")
+        let cfg = URL(fileURLWithPath: d.env["XDG_CONFIG_HOME"]!).appendingPathComponent("somacue/config.toml")
+        let good = try String(contentsOf: cfg, encoding: .utf8)
+        try "[session]\ntempo = \"fast\"\n".write(to: cfg, atomically: true, encoding: .utf8)
+        let r = try c.request("reload")
+        let err = try #require(r["error"] as? [String: Any])
+        #expect(err["code"] as? String == "reload_failed")
+        let diags = try #require(err["diagnostics"] as? [String])
+        #expect(diags.contains { $0.contains("config.toml:2:9") && $0.contains("session.tempo") })
+        #expect(try c.data("status")["voice"] as? String == before["voice"] as? String)
+        // SIGHUP takes the same path and logs the diagnostics.
+        kill(d.process.processIdentifier, SIGHUP)
+        usleep(300_000)
+        #expect(d.logText.contains("session.tempo"))
+        try good.replacingOccurrences(of: "preroll_ms = 300", with: "preroll_ms = 300\n[volume]\ntone = 0.4")
+            .write(to: cfg, atomically: true, encoding: .utf8)
+        #expect(try c.request("reload")["ok"] as? Bool == true)
+        let v = try c.data("status")["volume"] as? [String: Any]
+        #expect(v?["tone"] as? Double == 0.4)
+        let t0 = Date()
+        d.process.terminate()
+        d.process.waitUntilExit()
+        #expect(d.process.terminationStatus == 0)
+        #expect(Date().timeIntervalSince(t0) < 2)
+        #expect(!FileManager.default.fileExists(atPath: d.socket), "the socket is removed on exit")
+    }
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Daemon benchmarks for the README: status round trip against mpc/MPD, pause latency, idle and
+# playing cost. Release build; prints Markdown table rows on stdout.
+# Needs mpd, mpc, hyperfine, python3; ../shared/audio-testing beside the clone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shared=${SOMACUE_SHARED_DIR:-$(cd .. && pwd)/shared}
+swift build -c release >/dev/null 2>&1
+bin=$PWD/.build/release
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -n "${SOMACUE_PULSE_DIR:-}" ] && bash "$shared/audio-testing/headless-pulse.sh" stop >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+eval "$(SOMACUE_PULSE_DIR=$tmp/pulse bash "$shared/audio-testing/headless-pulse.sh" start 2>/dev/null)"
+export SOMACUE_DATA_DIR=$PWD XDG_CONFIG_HOME=$tmp/config XDG_RUNTIME_DIR=$tmp/run XDG_STATE_HOME=$tmp/state
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+
+# A local MPD with a null output, on a unix socket.
+mkdir -p "$tmp/mpd/music" "$tmp/mpd/playlists"
+cat > "$tmp/mpd/mpd.conf" <<CONF
+music_directory "$tmp/mpd/music"
+playlist_directory "$tmp/mpd/playlists"
+db_file "$tmp/mpd/db"
+state_file "$tmp/mpd/state"
+bind_to_address "$tmp/mpd/socket"
+audio_output {
+  type "null"
+  name "null"
+}
+CONF
+mpd --no-daemon "$tmp/mpd/mpd.conf" >/dev/null 2>&1 & pids+=($!)
+"$bin/somacued" serve >"$tmp/somacued.log" 2>&1 & daemon=$!; pids+=($daemon)
+for _ in $(seq 50); do [ -S "$tmp/mpd/socket" ] && [ -S "$XDG_RUNTIME_DIR/somacue/socket" ] && break; sleep 0.1; done
+export MPD_HOST=$tmp/mpd/socket
+
+# 1. Idle daemon over 60 s: CPU time and RSS.
+cpu() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }
+c0=$(cpu $daemon); sleep 60; c1=$(cpu $daemon)
+idle_cpu=$(python3 -c "print(f'{$c1 - $c0:.2f}')")
+idle_rss=$(awk '/VmRSS/ {print int($2 / 1024 + 0.5)}' "/proc/$daemon/status")
+
+# 2. status round trip, interleaved with mpc status.
+hyperfine -N -w 20 -r 300 --export-json "$tmp/h.json" "$bin/somacue status" "mpc status" >/dev/null 2>&1
+ratio=$(python3 -c "
+import json; r=json.load(open('$tmp/h.json'))['results']
+print(f\"{r[0]['median']*1000:.2f} ms vs {r[1]['median']*1000:.2f} ms = {r[0]['median']/r[1]['median']:.2f}x\")")
+
+# 3. Playing: CPU over 20 s of a session.
+"$bin/somacue" start activate-the-abdominals >/dev/null
+sleep 2
+c0=$(cpu $daemon); sleep 20; c1=$(cpu $daemon)
+play_cpu=$(python3 -c "print(f'{100 * ($c1 - $c0) / 20:.1f}')")
+
+# 4. Pause latency: command sent -> silence in the capture of the real-time sink.
+cat "$SOMACUE_PULSE_FIFO" > "$tmp/cap.raw" & reader=$!; pids+=($reader)
+sleep 1.5
+pause_ns=$(date +%s%N); "$bin/somacue" pause >/dev/null
+sleep 1; kill $reader
+lat=$(python3 - "$tmp/cap.raw" <<'PY'
+import sys, numpy as np
+x = np.fromfile(sys.argv[1], dtype="<i2").reshape(-1, 2)[:, 0]
+# The capture runs in real time; the command was sent 1.5 s after the reader started.
+sent = int(1.5 * 48000)
+# first run of 480 silent frames after the command
+run = 0
+for i in range(sent, len(x)):
+    run = run + 1 if x[i] == 0 else 0
+    if run == 480:
+        print(f"{(i - 479 - sent) / 48:.1f}")
+        break
+else:
+    print("n/a")
+PY
+)
+"$bin/somacue" stop >/dev/null || true
+
+echo "| idle daemon, 60 s | 0.00 s CPU, <= 15 MB RSS | ${idle_cpu} s CPU, ${idle_rss} MB RSS |"
+echo "| \`somacue status\` round trip vs \`mpc status\` (median) | <= 2x | $ratio |"
+echo "| daemon CPU while playing | <= 2% of one core | ${play_cpu}% |"
+echo "| pause: command sent -> silence in the capture | <= 20 ms above the device latency (~50 ms) | ${lat} ms |"
