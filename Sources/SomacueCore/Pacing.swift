@@ -418,3 +418,46 @@ public struct PacingEngine: Sendable {
 
     private func builtin(_ id: CueID) -> Item { .voice(id, BuiltinCue.text(id) ?? "") }
 }
+
+// MARK: - Navigation (pure, so pause/resume/skip rules are tested without audio)
+
+extension Timeline {
+    /// Frame of each exercise's first (position) segment, by 1-based exercise index.
+    public var exerciseStarts: [(index: Int, frame: FrameCount)] {
+        var out: [(index: Int, frame: FrameCount)] = []
+        for s in segments where s.phase == .position {
+            if let i = s.exerciseIndex, !out.contains(where: { $0.index == i }) { out.append((i, s.frame)) }
+        }
+        return out
+    }
+
+    /// Where to continue after a pause that froze the timeline at `frame`: the onset of a voice
+    /// cue that the pause (or its fade of `fade` frames) cut, so no instruction is lost; else
+    /// `frame` itself.
+    public func resumeFrame(pausedAt frame: FrameCount, fade: FrameCount) -> FrameCount {
+        var from = frame
+        let fadeStart = frame - fade
+        for e in events where e.kind == .voice && e.frame < frame && e.end > fadeStart {
+            from = min(from, e.frame)
+        }
+        return from
+    }
+
+    /// `next`: the next exercise's start; on the last exercise, the closing; nil in the closing.
+    /// `prev`: this exercise's start, or the previous one's within `restartWindow` of the start.
+    public func skipTarget(from pos: FrameCount, forward: Bool, restartWindow: FrameCount) -> FrameCount? {
+        guard let here = segment(at: pos) else { return nil }
+        let starts = exerciseStarts
+        let closing = segments.first { $0.phase == .closing }?.frame ?? frames
+        if forward {
+            if here.phase == .closing { return nil }
+            let idx = here.exerciseIndex ?? 0
+            return starts.first { $0.index > idx }?.frame ?? closing
+        }
+        let idx = here.exerciseIndex ?? (here.phase == .closing ? exerciseCount + 1 : 0)
+        let current = starts.first { $0.index == idx }
+        if let current, pos - current.frame >= restartWindow { return current.frame }
+        if let previous = starts.last(where: { $0.index < idx }) { return previous.frame }
+        return current?.frame ?? .zero
+    }
+}

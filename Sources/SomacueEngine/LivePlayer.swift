@@ -16,7 +16,7 @@ public final class LivePlayer {
     public enum State: String { case idle, playing, paused }
 
     /// Overlay sounds for transport changes, so every state change is audible.
-    static let overlayCues: [CueRequirement] = [
+    public static let overlayCues: [CueRequirement] = [
         CueRequirement(id: "tone-pause", kind: .tone, text: nil),
         CueRequirement(id: "tone-resume", kind: .tone, text: nil),
         CueRequirement(id: "tone-stop", kind: .tone, text: nil),
@@ -201,11 +201,7 @@ public final class LivePlayer {
         }
         let p = a.pausedAt ?? a.mixer.pointee.position.load(ordering: .acquiring)
         // A voice cut by the pause (or its fade) is replayed from its onset: no instruction is lost.
-        var from = p
-        let fadeStart = p - MixerTuning.transportFadeFrames
-        for e in a.timeline.events where e.kind == .voice && e.frame.value < p && e.end.value > fadeStart {
-            from = min(from, e.frame.value)
-        }
+        let from = a.timeline.resumeFrame(pausedAt: FrameCount(p), fade: FrameCount(MixerTuning.transportFadeFrames)).value
         token += 1
         let lead = playOverlay(a, tone: "tone-resume", voice: "resumed")
         _ = a.mixer.pointee.send(.resume(token: token, from: from, delay: lead))
@@ -240,29 +236,8 @@ public final class LivePlayer {
         guard let a = active, state != .idle else { return .failure(ProtocolError(.wrongState, "no session is playing")) }
         let pos = FrameCount(a.mixer.pointee.position.load(ordering: .acquiring))
         let t = a.timeline
-        guard let here = t.segment(at: pos) else { return .failure(ProtocolError(.wrongState, "nothing to skip")) }
-        let starts = exerciseStarts(t)
-        let target: FrameCount
-        if forward {
-            if here.phase == .closing {
-                return .failure(ProtocolError(.wrongState, "already in the closing; `stop` ends the session"))
-            }
-            let idx = here.exerciseIndex ?? 0
-            if let next = starts.first(where: { $0.index > idx }) {
-                target = next.frame
-            } else {
-                target = t.segments.first { $0.phase == .closing }?.frame ?? t.frames
-            }
-        } else {
-            let idx = here.exerciseIndex ?? (here.phase == .closing ? t.exerciseCount + 1 : 0)
-            let current = starts.first { $0.index == idx }
-            if let current, pos - current.frame >= t.sampleRate.frames(seconds: 5) {
-                target = current.frame
-            } else if let previous = starts.last(where: { $0.index < idx }) {
-                target = previous.frame
-            } else {
-                target = current?.frame ?? .zero
-            }
+        guard let target = t.skipTarget(from: pos, forward: forward, restartWindow: t.sampleRate.frames(seconds: 5)) else {
+            return .failure(ProtocolError(.wrongState, "already in the closing; `stop` ends the session"))
         }
         token += 1
         _ = a.mixer.pointee.send(.seek(token: token, to: target.value))
@@ -275,14 +250,6 @@ public final class LivePlayer {
         o.set("elapsed", t.sampleRate.seconds(target))
         if let seg = t.segment(at: target), let ex = exerciseJSON(seg, t) { o.set("exercise", ex) }
         return .success(o.json)
-    }
-
-    func exerciseStarts(_ t: Timeline) -> [(index: Int, frame: FrameCount)] {
-        var out: [(Int, FrameCount)] = []
-        for s in t.segments where s.phase == .position {
-            if let i = s.exerciseIndex, !out.contains(where: { $0.0 == i }) { out.append((i, s.frame)) }
-        }
-        return out.map { (index: $0.0, frame: $0.1) }
     }
 
     func setTempo(_ change: TempoChange) -> Result<JSON, ProtocolError> {

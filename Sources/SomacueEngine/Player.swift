@@ -46,12 +46,44 @@ public func playForeground(_ loaded: LoadedSession, config: Config, device reque
     }
     let timeline = loaded.plan.timeline
     var line = ""
+    let keys = Platform.isTerminal(0) ? RawTerminal() : nil
+    defer { keys?.restore() }
+    var paused: Int64?
+    var token = 0
     while !mixer.pointee.finished.load(ordering: .acquiring) {
         if interruptCount.load(ordering: .relaxed) > 0 {
             mixer.pointee.stopRequested.store(true, ordering: .releasing)
         }
+        // Keys: space pauses and resumes, n and p skip, q stops (as Ctrl-C does).
+        while let key = keys?.readKey() {
+            token += 1
+            switch key {
+            case UInt8(ascii: " "):
+                if let p = paused {
+                    let from = timeline.resumeFrame(pausedAt: FrameCount(p), fade: FrameCount(MixerTuning.transportFadeFrames))
+                    let lead = playOverlays(loaded, mixer, ["tone-resume", "resumed"])
+                    _ = mixer.pointee.send(.resume(token: token, from: from.value, delay: lead))
+                    paused = nil
+                } else {
+                    _ = mixer.pointee.send(.pause(token: token))
+                    paused = waitForPause(mixer, token: token)
+                    playOverlays(loaded, mixer, ["tone-pause", "paused"])
+                }
+            case UInt8(ascii: "n"), UInt8(ascii: "p"):
+                let pos = FrameCount(paused ?? mixer.pointee.position.load(ordering: .acquiring))
+                if let target = timeline.skipTarget(from: pos, forward: key == UInt8(ascii: "n"),
+                                                    restartWindow: timeline.sampleRate.frames(seconds: 5)) {
+                    _ = mixer.pointee.send(.seek(token: token, to: target.value))
+                    if paused != nil { paused = target.value }
+                }
+            case UInt8(ascii: "q"), UInt8(ascii: "Q"):
+                _ = interruptCount.add(1, ordering: .relaxed)
+            default: break
+            }
+        }
         if showProgress {
-            let text = progressLine(timeline, at: FrameCount(mixer.pointee.position.load(ordering: .relaxed)))
+            var text = progressLine(timeline, at: FrameCount(paused ?? mixer.pointee.position.load(ordering: .relaxed)))
+            if paused != nil { text = "paused · " + text }
             if text != line {
                 line = text
                 let width = Platform.terminalWidth() - 1
@@ -65,14 +97,74 @@ public func playForeground(_ loaded: LoadedSession, config: Config, device reque
     // Keep feeding silence briefly: sound servers drop the last ~40 ms of a closing stream,
     // and the end chime must never be clipped.
     let tailFrames = Int64(rate.hz) * 4 / 10
-    let endAt = mixer.pointee.position.load(ordering: .relaxed) + tailFrames
-    while stream.isActive && mixer.pointee.position.load(ordering: .relaxed) < endAt {
+    let endAt = mixer.pointee.outputPosition.load(ordering: .relaxed) + tailFrames
+    while stream.isActive && mixer.pointee.outputPosition.load(ordering: .relaxed) < endAt {
         Platform.sleep(seconds: 0.02)
     }
     stream.stop()
     if showProgress {
         let stopped = interruptCount.load(ordering: .relaxed) > 0
         Platform.writeStdout("\r\u{1B}[K" + (stopped ? "Stopped.\n" : "Session complete.\n"))
+    }
+}
+
+/// Waits (bounded) for the audio thread to finish a pause fade; returns the frozen frame.
+func waitForPause(_ mixer: UnsafeMutablePointer<MixerState>, token: Int) -> Int64 {
+    let deadline = Platform.monotonicSeconds() + 0.5
+    while Platform.monotonicSeconds() < deadline {
+        while let note = mixer.pointee.nextNote() {
+            switch note {
+            case let .paused(t, _, frame) where t == token: return frame
+            case .swapped(let old): old.free()
+            default: break
+            }
+        }
+        Platform.sleep(seconds: 0.002)
+    }
+    return mixer.pointee.position.load(ordering: .acquiring)
+}
+
+/// Queues overlay sounds one after the other on the output clock; returns the frames they take
+/// (plus a short gap), so the timeline can resume after them.
+@discardableResult
+func playOverlays(_ loaded: LoadedSession, _ mixer: UnsafeMutablePointer<MixerState>, _ ids: [CueID]) -> Int64 {
+    var at: Int64 = 0
+    let gap = Int64(loaded.plan.timeline.sampleRate.hz) * 15 / 100
+    for id in ids {
+        guard let cue = loaded.cues[id], let base = cue.pcm.baseAddress else { continue }
+        let info = loaded.plan.catalog[id]
+        _ = mixer.pointee.send(.overlay(OverlayCue(samples: base, frames: cue.frames.value, channels: cue.channels,
+                                                   gain: Float(info?.gain ?? 1), isVoice: info?.kind == .voice, delay: at)))
+        at += cue.frames.value + gap
+    }
+    return at
+}
+
+/// Puts the terminal in non-canonical, no-echo mode for single-key commands, and back.
+final class RawTerminal {
+    var saved = termios()
+    let ok: Bool
+
+    init() {
+        ok = tcgetattr(0, &saved) == 0
+        guard ok else { return }
+        var raw = saved
+        raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
+        withUnsafeMutableBytes(of: &raw.c_cc) { cc in
+            cc[Int(VMIN)] = 0
+            cc[Int(VTIME)] = 0
+        }
+        tcsetattr(0, TCSANOW, &raw)
+    }
+
+    func readKey() -> UInt8? {
+        guard ok else { return nil }
+        var b: UInt8 = 0
+        return read(0, &b, 1) == 1 ? b : nil
+    }
+
+    func restore() {
+        if ok { tcsetattr(0, TCSANOW, &saved) }
     }
 }
 

@@ -53,15 +53,18 @@ struct Context {
         library = Library.load(paths: paths)
     }
 
-    func loaded(_ sessionArg: String, _ flags: SessionFlags) throws(EngineError) -> LoadedSession {
+    func loaded(_ sessionArg: String, _ flags: SessionFlags, extraCues: [CueRequirement] = []) throws(EngineError) -> LoadedSession {
         let session = try library.session(sessionArg)
-        let planned = try plan(session: session, library: library, config: config, options: flags.options, paths: paths)
+        let planned = try plan(session: session, library: library, config: config, options: flags.options, paths: paths,
+                               extraCues: extraCues)
         return try LoadedSession(plan: planned, quality: ResamplerQuality(config: config))
     }
 }
 
 struct Play: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Play a session in the foreground (Ctrl-C fades out and stops).")
+    static let configuration = CommandConfiguration(
+        abstract: "Play a session in the foreground (Ctrl-C fades out and stops).",
+        discussion: "On a terminal: space pauses and resumes, n skips to the next exercise, p restarts this one (or goes back one), q stops. A second Ctrl-C aborts at once.")
     @Argument(help: ArgumentHelp("A session id, or a session file path.", valueName: "session")) var session: String
     @OptionGroup var flags: SessionFlags
     @Option(help: ArgumentHelp("Output device: \"default\", an exact name or a unique part of one.", valueName: "name"))
@@ -71,7 +74,8 @@ struct Play: ParsableCommand {
     func run() throws {
         try reporting { () throws(EngineError) in
             let ctx = try Context(common)
-            let loaded = try ctx.loaded(session, flags)
+            // The pause, resume and stop sounds come along for the keys.
+            let loaded = try ctx.loaded(session, flags, extraCues: LivePlayer.overlayCues)
             try playForeground(loaded, config: ctx.config, device: device, showProgress: Platform.isTerminal(1))
         }
     }

@@ -480,8 +480,9 @@ final class CannedDaemon: @unchecked Sendable {
         let listener = fd
         Thread.detachNewThread { [self] in
             while true {
-                let c = accept4(listener, nil, nil, Int32(SOCK_CLOEXEC.rawValue))
+                let c = accept(listener, nil, nil)
                 if c < 0 { if errno == EINTR { continue }; return }
+                _ = fcntl(c, F_SETFD, FD_CLOEXEC)
                 Thread.detachNewThread { [self] in serve(c, greeting: greeting, closeAfterReply: closeAfterReply, respond: respond) }
             }
         }

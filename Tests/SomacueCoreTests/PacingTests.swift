@@ -276,3 +276,43 @@ struct IDTests {
         #expect(o.json.compact == #"{"a":1,"b":"x\"y\n","d":0.5}"#)
     }
 }
+
+@Suite("Navigation")
+struct NavigationTests {
+    func timeline() throws -> Timeline {
+        let e = engine(session([SessionStep(exercise: "a"), SessionStep(exercise: "b"), SessionStep(exercise: "c")]),
+                       [exercise("a"), exercise("b"), exercise("c")])
+        return try e.compile(cues: try catalog(for: e))
+    }
+
+    @Test func resumeReplaysACutVoiceFromItsOnset() throws {
+        let t = try timeline()
+        let voice = try #require(t.events.first { $0.cue == "a.release" })
+        let mid = voice.frame + FrameCount(voice.frames.value / 2)
+        #expect(t.resumeFrame(pausedAt: mid, fade: FrameCount(480)) == voice.frame)
+        // Paused just after a cue ended, but inside the fade: the cue was cut too.
+        #expect(t.resumeFrame(pausedAt: voice.end + FrameCount(100), fade: FrameCount(480)) == voice.frame)
+        // Paused in silence: continue where it stopped.
+        let quiet = voice.end + FrameCount(10_000)
+        #expect(t.segment(at: quiet)?.phase == .release)
+        #expect(t.resumeFrame(pausedAt: quiet, fade: FrameCount(480)) == quiet)
+    }
+
+    @Test func nextAndPrev() throws {
+        let t = try timeline()
+        let starts = t.exerciseStarts.map(\.frame)
+        #expect(starts.count == 3)
+        let window = FrameCount(240_000)
+        let closing = try #require(t.segments.first { $0.phase == .closing }).frame
+        // From the opening, next goes to the first exercise.
+        #expect(t.skipTarget(from: FrameCount(100), forward: true, restartWindow: window) == starts[0])
+        #expect(t.skipTarget(from: starts[0] + FrameCount(1), forward: true, restartWindow: window) == starts[1])
+        #expect(t.skipTarget(from: starts[2] + FrameCount(1), forward: true, restartWindow: window) == closing)
+        #expect(t.skipTarget(from: closing + FrameCount(1), forward: true, restartWindow: window) == nil)
+        // prev: within the window, back one; later, restart this one.
+        #expect(t.skipTarget(from: starts[1] + FrameCount(1000), forward: false, restartWindow: window) == starts[0])
+        #expect(t.skipTarget(from: starts[1] + window, forward: false, restartWindow: window) == starts[1])
+        #expect(t.skipTarget(from: starts[0] + FrameCount(1000), forward: false, restartWindow: window) == starts[0])
+        #expect(t.skipTarget(from: closing + FrameCount(1), forward: false, restartWindow: window) == starts[2])
+    }
+}
