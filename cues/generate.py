@@ -78,7 +78,9 @@ def main():
 
     somacued = find_somacued(args.somacued)
     env = dict(os.environ, SOMACUE_DATA_DIR=ROOT)
-    env.pop("XDG_CONFIG_HOME", None)
+    if not args.only_missing:
+        # The shipped pack covers the shipped library only, never the user's own sessions.
+        env["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="somacue-gen-cfg-")
     needed = json.loads(run([somacued, "cues", "--json", "--voice", "default", "--config", "/dev/null"] + args.sessions, env=env))
     if args.only_missing:
         needed = [c for c in needed if not c.get("present") or c.get("stale")]

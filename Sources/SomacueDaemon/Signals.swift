@@ -49,6 +49,12 @@ struct SignalForwarding {
             }
             installed.previous.append((sig, old))
         }
+        // A parent may have started us with these signals blocked (the mask is inherited across
+        // exec); a blocked SIGTERM would make the daemon unstoppable.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for sig in forwarded { sigaddset(&unblock, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         return installed
     }
 

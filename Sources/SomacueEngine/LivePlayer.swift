@@ -67,6 +67,8 @@ public final class LivePlayer {
     var volumes: (master: Double, voice: Double, tone: Double)
     var durations: [String: Double]?
     public var clientCount = 0
+    /// Called after a successful reload with the new configuration (the server's limits).
+    public var onReload: ((Config) -> Void)?
 
     public init(paths: Paths, configPath: String?, log: @escaping (String) -> Void) throws(EngineError) {
         self.paths = paths
@@ -357,6 +359,7 @@ public final class LivePlayer {
         library = newLibrary
         durations = nil
         if active == nil { volumes = (config.masterVolume, config.voiceVolume, config.toneVolume) }
+        onReload?(config)
         log("reloaded: \(library.sessions.count) sessions, \(library.exercises.count) exercises")
         return .success(.object([("sessions", .int(Int64(library.sessions.count))), ("exercises", .int(Int64(library.exercises.count)))]))
     }
@@ -423,6 +426,10 @@ public final class LivePlayer {
     }
 
     public func shutdown() {
+        // A sound server that has gone away can block PortAudio's stop; the daemon must still
+        // exit (0, within 2 s) when asked to.
+        signal(SIGALRM) { _ in _exit(0) }
+        alarm(2)
         guard let a = active else { return }
         // Fade out (150 ms) before closing, so a daemon stop never clicks.
         _ = a.mixer.pointee.send(.stop(token: -1))

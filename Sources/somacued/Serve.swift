@@ -22,7 +22,7 @@ struct Serve: ParsableCommand {
         let socketPath: String
         do { socketPath = try ControlServer.socketPath(explicit: socket) } catch {
             Platform.writeStderr("somacued: \(error)")
-            throw ExitCode(ExitStatus.unavailable)
+            throw ExitCode(error.exitStatus)
         }
         let player: LivePlayer
         do {
@@ -34,6 +34,8 @@ struct Serve: ParsableCommand {
         }
         let server = ControlServer(socketPath: socketPath, config: player.config, player: player,
                                    appVersion: somacueVersion, logger: logger)
+        // Runs on the server's thread, inside the reload it triggered.
+        player.onReload = { [unowned server] in server.updateLimits($0) }
         do {
             try server.run()
         } catch {
@@ -42,7 +44,7 @@ struct Serve: ParsableCommand {
                 throw ExitCode(ExitStatus.tempFail)
             }
             logger.error("\(error)")
-            throw ExitCode(ExitStatus.unavailable)
+            throw ExitCode(error.exitStatus)
         }
     }
 }

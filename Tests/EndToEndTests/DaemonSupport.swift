@@ -58,7 +58,8 @@ final class Pulse: @unchecked Sendable {
         }
         /// Stops reading and returns the left channel (the mix is mono on both channels).
         func stop() throws -> [Int16] {
-            process.terminate()
+            // SIGKILL: processes spawned from test threads may inherit a mask blocking SIGTERM.
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             let d = try Data(contentsOf: url)
             var left: [Int16] = []
@@ -175,7 +176,7 @@ final class TestDaemon {
             id = "test-lift"
             title = "Test Lift"
             sides = true
-            reps = 2
+            reps = 1
             position = "Lie down."
             [exercise.contract]
             say = "Lift."
@@ -262,7 +263,10 @@ final class TestDaemon {
 
     func stop() {
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGTERM)
+            let end = Date().addingTimeInterval(3)
+            while process.isRunning && Date() < end { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
     }
