@@ -222,6 +222,8 @@ public struct MixerState: ~Copyable {
     var cursor = 0
     var mode = TransportMode.playing
     var outputFrame: Int64 = 0
+    /// A seek that arrived while a pause or stop fade was running: applied when it ends.
+    var seekAfterFade: Int64 = -1
     var master: GainRamp
     var voice: GainRamp
     var tone: GainRamp
@@ -364,9 +366,18 @@ func applyCommands(_ st: UnsafeMutablePointer<MixerState>) {
             case .waiting(let until, _, let t):
                 st.pointee.mode = .waiting(until: until, from: to, token: t)
                 post(st, .seeked(token: token, outputFrame: out, timelineFrame: to))
-            case .held, .fadingOut:
-                st.pointee.position.store(to, ordering: .releasing)
-                resetCursor(st)
+            case let .fadingOut(.seek, remaining, length):
+                // A seek while another seek fades out: the newest target wins.
+                st.pointee.mode = .fadingOut(.seek(token: token, to: to), remaining: remaining, length: length)
+            case .fadingOut, .held:
+                // Pausing or stopping: move the frozen position now; the fade that is running
+                // plays out what was already under way and leaves the timeline held there.
+                st.pointee.seekAfterFade = to
+                if case .held = st.pointee.mode {
+                    st.pointee.position.store(to, ordering: .releasing)
+                    st.pointee.seekAfterFade = -1
+                    resetCursor(st)
+                }
                 post(st, .seeked(token: token, outputFrame: out, timelineFrame: to))
             }
         case .stop(let token):
@@ -515,6 +526,11 @@ func renderBlock(_ st: UnsafeMutablePointer<MixerState>, frames n: Int,
                 st.pointee.mode = .fadingOut(action, remaining: remaining - Int64(m), length: length)
             } else {
                 let end = st.pointee.outputFrame + Int64(k)
+                if st.pointee.seekAfterFade >= 0 {
+                    st.pointee.position.store(st.pointee.seekAfterFade, ordering: .releasing)
+                    st.pointee.seekAfterFade = -1
+                    resetCursor(st)
+                }
                 let pos = st.pointee.position.load(ordering: .relaxed)
                 switch action {
                 case .pause(let token):

@@ -412,6 +412,13 @@ public final class ControlServer {
         let list = names ?? EventName.allCases
         client.subscription = list.isEmpty ? nil : Set(list)
         client.lastActivity = Platform.monotonicSeconds()
+        if !list.isEmpty {
+            // Keep the kernel's buffer for a subscriber small, so that one that stops reading is
+            // noticed after about max_event_queue_bytes, not after hundreds of KiB sit unread in
+            // the socket (the kernel clamps the value to its own minimum).
+            var size = Int32(clamping: config.maxEventQueueBytes)
+            setsockopt(client.fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         return .object([("events", .array(list.map { .string($0.rawValue) }))])
     }
 

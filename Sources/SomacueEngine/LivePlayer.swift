@@ -41,6 +41,12 @@ public final class LivePlayer {
         var finishedAt: Int64?
         var closeAfterOutput: Int64?
         var generation = 0
+        /// A seek sent to the audio thread and not yet applied: until then, the position to
+        /// reason from (two quick `next`s must move two exercises).
+        var pendingSeek: (token: Int, frame: Int64)?
+
+        /// The timeline frame playing now, or the one a pending seek will jump to.
+        var position: Int64 { pendingSeek?.frame ?? mixer.pointee.position.load(ordering: .acquiring) }
 
         init(loaded: LoadedSession, overlays: [CueID: LoadedCue], mixer: UnsafeMutablePointer<MixerState>,
              stream: PortAudioOutputStream, device: String, voice: String) {
@@ -217,7 +223,7 @@ public final class LivePlayer {
     }
 
     func stop() -> Result<JSON, ProtocolError> {
-        guard let a = active else { return .failure(ProtocolError(.wrongState, "no session is playing")) }
+        guard let a = active, state != .idle else { return .failure(ProtocolError(.wrongState, "no session is playing")) }
         token += 1
         _ = a.mixer.pointee.send(.stop(token: token))
         // The stop sound follows the fade; the device closes once it has played.
@@ -236,13 +242,14 @@ public final class LivePlayer {
 
     func skip(forward: Bool) -> Result<JSON, ProtocolError> {
         guard let a = active, state != .idle else { return .failure(ProtocolError(.wrongState, "no session is playing")) }
-        let pos = FrameCount(a.mixer.pointee.position.load(ordering: .acquiring))
+        let pos = FrameCount(a.pausedAt ?? a.position)
         let t = a.timeline
         guard let target = t.skipTarget(from: pos, forward: forward, restartWindow: t.sampleRate.frames(seconds: 5)) else {
             return .failure(ProtocolError(.wrongState, "already in the closing; `stop` ends the session"))
         }
         token += 1
         _ = a.mixer.pointee.send(.seek(token: token, to: target.value))
+        a.pendingSeek = (token, target.value)
         if state == .paused { a.pausedAt = target.value }
         a.lastSegment = -1
         a.nextEvent = t.events.firstIndex { $0.frame >= target } ?? t.events.count
@@ -417,7 +424,11 @@ public final class LivePlayer {
     }
 
     func handleNote(_ note: MixerNote, _ a: Active) {
-        if case .swapped(let old) = note { old.free() }
+        switch note {
+        case .swapped(let old): old.free()
+        case let .seeked(t, _, _) where t == a.pendingSeek?.token: a.pendingSeek = nil
+        default: break
+        }
     }
 
     public func takeEvents() -> [(EventName, [(String, JSON)])] {
@@ -491,7 +502,7 @@ public final class LivePlayer {
     func sessionJSON() -> JSON? {
         guard let a = active else { return nil }
         let t = a.timeline
-        let pos = FrameCount(min(a.mixer.pointee.position.load(ordering: .acquiring), t.frames.value))
+        let pos = FrameCount(min(a.pausedAt ?? a.position, t.frames.value))
         var o = JSONObject()
         o.set("id", t.sessionID)
         o.set("title", t.sessionTitle)
@@ -507,7 +518,7 @@ public final class LivePlayer {
         o.set("state", state.rawValue)
         if let a = active, state != .idle {
             let t = a.timeline
-            let pos = FrameCount(min(a.mixer.pointee.position.load(ordering: .acquiring), t.frames.value))
+            let pos = FrameCount(min(a.pausedAt ?? a.position, t.frames.value))
             o.set("session", sessionJSON())
             if let seg = t.segment(at: pos) {
                 o.set("exercise", exerciseJSON(seg, t))

@@ -67,14 +67,14 @@ enum Controller {
 
     /// A `reload_failed` diagnostic: a string as it is, an object as `file:line:col: severity: message`.
     static func diagnosticLine(_ d: JSON) -> String {
-        if let s = d.string { return s }
-        guard let message = d["message"]?.string else { return d.compact }
-        var location = d["file"]?.string ?? ""
-        if let line = d["line"]?.integer {
+        if let s = d.asString { return s }
+        guard let message = d["message"]?.asString else { return d.compact }
+        var location = d["file"]?.asString ?? ""
+        if let line = d["line"]?.asInt {
             location += ":\(line)"
-            if let column = (d["column"] ?? d["col"])?.integer { location += ":\(column)" }
+            if let column = (d["column"] ?? d["col"])?.asInt { location += ":\(column)" }
         }
-        let severity = d["severity"]?.string ?? "error"
+        let severity = d["severity"]?.asString ?? "error"
         return (location.isEmpty ? "" : location + ": ") + severity + ": " + message
     }
 
@@ -118,11 +118,11 @@ enum Controller {
 
     /// Session seconds played, from a status object or from a short reply (`elapsed`).
     static func elapsed(_ s: JSON) -> String? {
-        (s[path: "session", "elapsed"] ?? s["elapsed"])?.number.map(Human.clock)
+        (s[path: "session", "elapsed"] ?? s["elapsed"])?.asNumber.map(Human.clock)
     }
 
     static func pausedOrPlaying(_ s: JSON) -> String {
-        switch s["state"]?.string {
+        switch s["state"]?.asString {
         case "paused": elapsed(s).map { "Paused at \($0)." } ?? "Paused."
         case "playing": elapsed(s).map { "Playing from \($0)." } ?? "Playing."
         case "idle": "Nothing is playing."
@@ -204,14 +204,14 @@ struct Start: ParsableCommand {
         do { status = try client.request(command).json["data"] ?? .object([]) } catch { Controller.fail(error) }
         // Standing sessions must not be told to close their eyes: when the reply does not name
         // the posture, the session list does.
-        var posture = status[path: "session", "posture"]?.string
+        var posture = status[path: "session", "posture"]?.asString
         if posture == nil, case .array(let list)? = (try? client.request(.sessions))?.json[path: "data", "sessions"] {
-            posture = list.first { $0["id"]?.string == session }?["posture"]?.string
+            posture = list.first { $0["id"]?.asString == session }?["posture"]?.asString
         }
         client.close()
-        let title = status[path: "session", "title"]?.string ?? session
-        let duration = status[path: "session", "duration"]?.number.map { " (\(Human.clock($0)))" } ?? ""
-        let verb = status["state"]?.string == "paused" ? "Loaded" : "Playing"
+        let title = status[path: "session", "title"]?.asString ?? session
+        let duration = status[path: "session", "duration"]?.asNumber.map { " (\(Human.clock($0)))" } ?? ""
+        let verb = status["state"]?.asString == "paused" ? "Loaded" : "Playing"
         Platform.writeStdout("\(verb) \(title)\(duration). \(Start.settle(posture))\n")
     }
 
@@ -273,7 +273,7 @@ extension Controller {
         case .ping:
             let (client, _) = send(.ping, socket)
             client.close()
-            let version = client.greeting?["version"]?.string.map { " (somacued \($0))" } ?? ""
+            let version = client.greeting?["version"]?.asString.map { " (somacued \($0))" } ?? ""
             Platform.writeStdout("pong\(version)\n")
         default:
             control(command, socket, pausedOrPlaying)
@@ -333,7 +333,7 @@ struct TempoVerb: ParsableCommand {
         Controller.control(.tempo(requested), connection.socket) { s in
             // While playing, the new pace starts with the next phase (the reply says from which frame).
             let when = s["fromFrame"] != nil ? ", from the next phase" : ""
-            if let t = s["tempo"]?.number { return "Tempo \(Human.number(t))\(when)." }
+            if let t = s["tempo"]?.asNumber { return "Tempo \(Human.number(t))\(when)." }
             if case .set(let v) = requested { return "Tempo \(Human.number(v))\(when)." }
             return "Tempo changed."
         }
@@ -383,7 +383,7 @@ struct VolumeVerb: ParsableCommand {
     func run() throws {
         let (volumeClass, value) = try change()
         Controller.control(.volume(volumeClass, value), connection.socket) { s in
-            let now = s[path: "volume", volumeClass.rawValue]?.number ?? value
+            let now = s[path: "volume", volumeClass.rawValue]?.asNumber ?? value
             return volumeClass.rawValue.prefix(1).uppercased() + volumeClass.rawValue.dropFirst() + " volume \(Human.number(now))."
         }
     }
@@ -427,7 +427,12 @@ struct Follow: ParsableCommand {
 
     func run() {
         var (client, _) = Controller.send(.subscribe(nil), connection.socket)
-        // Ctrl-C (or a TERM from a script) ends a follow normally.
+        // Ctrl-C (or a TERM from a script) ends a follow normally. The signals are unblocked
+        // first: a parent may hand down a mask that blocks them, and follow would never end.
+        var stopping = sigset_t()
+        sigemptyset(&stopping)
+        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&stopping, s) }
+        sigprocmask(SIG_UNBLOCK, &stopping, nil)
         signal(SIGINT) { _ in _exit(0) }
         signal(SIGTERM) { _ in _exit(0) }
         client.setReadTimeout(nil)
@@ -437,8 +442,10 @@ struct Follow: ParsableCommand {
                 if case .closed = error { Controller.exit(ExitStatus.unavailable, "somacued closed the connection") }
                 Controller.fail(error)
             }
-            guard m.json["event"]?.string != nil, m.json["id"] == nil else { continue }
-            Platform.writeStdout(json ? String(decoding: m.raw, as: UTF8.self) + "\n" : Human.event(m.json) + "\n")
+            guard m.json["event"]?.asString != nil, m.json["id"] == nil else { continue }
+            let line = json ? String(decoding: m.raw, as: UTF8.self) : Human.event(m.json)
+            // Nobody reads any more (a closed pipe or terminal): done.
+            if !writeAll(1, line + "\n") { Platform.exit(ExitStatus.ok) }
         }
     }
 }
@@ -458,8 +465,25 @@ struct Reload: ParsableCommand {
         client.close()
         var counts: [String] = []
         for key in ["sessions", "exercises"] {
-            if let n = reply.json[path: "data", key]?.integer { counts.append("\(n) \(key)") }
+            if let n = reply.json[path: "data", key]?.asInt { counts.append("\(n) \(key)") }
         }
         Platform.writeStdout("Reloaded" + (counts.isEmpty ? "" : ": " + counts.joined(separator: ", ")) + ".\n")
+    }
+}
+
+/// Writes all of `text` to `fd`; false when the other end is gone (or another write error).
+func writeAll(_ fd: Int32, _ text: String) -> Bool {
+    var bytes = Array(text.utf8)
+    return bytes.withUnsafeMutableBytes { buffer -> Bool in
+        var sent = 0
+        while sent < buffer.count {
+            let n = write(fd, buffer.baseAddress! + sent, buffer.count - sent)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            sent += n
+        }
+        return true
     }
 }

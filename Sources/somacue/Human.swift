@@ -4,15 +4,15 @@ import SomacueCore
 // leaves out what it does not know), so each reader returns an optional.
 
 extension JSON {
-    var string: String? { if case .string(let s) = self { s } else { nil } }
-    var number: Double? {
+    var asString: String? { if case .string(let s) = self { s } else { nil } }
+    var asNumber: Double? {
         switch self {
         case .int(let i): Double(i)
         case .double(let d): d
         default: nil
         }
     }
-    var integer: Int? {
+    var asInt: Int? {
         switch self {
         case .int(let i): Int(exactly: i)
         case .double(let d): d.isFinite && d == d.rounded() && abs(d) < 1e15 ? Int(d) : nil
@@ -47,26 +47,26 @@ enum Human {
 
     /// "Back Lift (2/10)", or nil without an exercise title.
     static func exercise(_ e: JSON?) -> String? {
-        guard let title = e?["title"]?.string else { return nil }
-        if let index = e?["index"]?.integer, let count = e?["count"]?.integer { return "\(title) (\(index)/\(count))" }
+        guard let title = e?["title"]?.asString else { return nil }
+        if let index = e?["index"]?.asInt, let count = e?["count"]?.asInt { return "\(title) (\(index)/\(count))" }
         return title
     }
 
     /// "rep 2/3", "rep 2", or nil.
     static func rep(_ rep: JSON?, _ reps: JSON?) -> String? {
-        guard let r = rep?.integer else { return nil }
-        if let n = reps?.integer { return "rep \(r)/\(n)" }
+        guard let r = rep?.asInt else { return nil }
+        if let n = reps?.asInt { return "rep \(r)/\(n)" }
         return "rep \(r)"
     }
 
     /// The three-line human `status`; "idle" alone when nothing is loaded.
     static func status(_ s: JSON) -> String {
-        let state = s["state"]?.string ?? "unknown"
+        let state = s["state"]?.asString ?? "unknown"
         if state == "idle" { return "idle\n" }
-        var out = state.padding(to: 7) + "  " + (s[path: "session", "title"]?.string ?? s[path: "session", "id"]?.string ?? "") + "\n"
-        let elapsed = s[path: "session", "elapsed"]?.number
-        let duration = s[path: "session", "duration"]?.number
-        let remaining = s[path: "session", "remaining"]?.number ?? {
+        var out = state.padding(to: 7) + "  " + (s[path: "session", "title"]?.asString ?? s[path: "session", "id"]?.asString ?? "") + "\n"
+        let elapsed = s[path: "session", "elapsed"]?.asNumber
+        let duration = s[path: "session", "duration"]?.asNumber
+        let remaining = s[path: "session", "remaining"]?.asNumber ?? {
             if let elapsed, let duration { return max(0, duration - elapsed) }
             return nil
         }()
@@ -80,10 +80,10 @@ enum Human {
         }
         var parts: [String] = []
         if let e = exercise(s["exercise"]) { parts.append(e) }
-        if let phase = s[path: "phase", "name"]?.string { parts.append(phase) }
+        if let phase = s[path: "phase", "name"]?.asString { parts.append(phase) }
         if let r = rep(s["rep"], s["reps"]) { parts.append(r) }
-        if let side = s["side"]?.string { parts.append(side) }
-        if let tempo = s["tempo"]?.number { parts.append("tempo \(number(tempo))") }
+        if let side = s["side"]?.asString { parts.append(side) }
+        if let tempo = s["tempo"]?.asNumber { parts.append("tempo \(number(tempo))") }
         if !parts.isEmpty { out += parts.joined(separator: " · ") + "\n" }
         return out
     }
@@ -92,48 +92,48 @@ enum Human {
     static func position(_ s: JSON) -> String? {
         var parts: [String] = []
         if let e = exercise(s["exercise"]) { parts.append(e) }
-        if let phase = s[path: "phase", "name"]?.string { parts.append(phase) }
+        if let phase = s[path: "phase", "name"]?.asString { parts.append(phase) }
         if let r = rep(s["rep"], s["reps"]) { parts.append(r) }
-        if let side = s["side"]?.string { parts.append(side) }
+        if let side = s["side"]?.asString { parts.append(side) }
         return parts.isEmpty ? nil : parts.joined(separator: " · ")
     }
 
     /// "master 1 · voice 0.8 · tone 0.6" from an object with those keys.
     static func volumes(_ v: JSON?) -> String? {
-        let parts = ["master", "voice", "tone"].compactMap { key in v?[key]?.number.map { "\(key) \(number($0))" } }
+        let parts = ["master", "voice", "tone"].compactMap { key in v?[key]?.asNumber.map { "\(key) \(number($0))" } }
         return parts.isEmpty ? nil : parts.joined(separator: " · ")
     }
 
     /// One line per event for `follow`.
     static func event(_ e: JSON) -> String {
-        let name = e["event"]?.string ?? "?"
+        let name = e["event"]?.asString ?? "?"
         var text: String?
         switch name {
         case "state":
-            text = e["state"]?.string
+            text = e["state"]?.asString
         case "exercise":
             text = exercise(e["exercise"])
         case "phase":
             var parts: [String] = []
             if let ex = exercise(e["exercise"]) { parts.append(ex) }
-            if let phase = e["phase"]?.string { parts.append(phase) }
+            if let phase = e["phase"]?.asString { parts.append(phase) }
             if let r = rep(e["rep"], e["reps"] ?? e[path: "exercise", "reps"]) { parts.append(r) }
-            if let side = e["side"]?.string { parts.append(side) }
+            if let side = e["side"]?.asString { parts.append(side) }
             if !parts.isEmpty {
                 text = parts.joined(separator: " · ")
-                if let elapsed = e["elapsed"]?.number { text! += "  (at \(clock(elapsed)))" }
+                if let elapsed = e["elapsed"]?.asNumber { text! += "  (at \(clock(elapsed)))" }
             }
         case "cue":
-            if let cue = e["cue"]?.string {
-                text = cue + (e["kind"]?.string.map { " (\($0))" } ?? "")
+            if let cue = e["cue"]?.asString {
+                text = cue + (e["kind"]?.asString.map { " (\($0))" } ?? "")
             }
         case "finished":
-            let reason = e["reason"]?.string.map { " (\($0))" } ?? ""
-            text = (e["session"]?.string ?? "session") + reason
+            let reason = e["reason"]?.asString.map { " (\($0))" } ?? ""
+            text = (e["session"]?.asString ?? "session") + reason
         case "error":
-            if let code = e["code"]?.string { text = code + (e["message"]?.string.map { ": " + $0 } ?? "") }
+            if let code = e["code"]?.asString { text = code + (e["message"]?.asString.map { ": " + $0 } ?? "") }
         case "tempo":
-            text = e["tempo"]?.number.map(number)
+            text = e["tempo"]?.asNumber.map(number)
         case "volume":
             text = volumes(e)
         default:

@@ -53,8 +53,14 @@ func spawnDaemon(socketPath: String, wait: Double = 5) throws(SpawnFailure) -> C
     }
     // Listed here because reading a directory is not safe between fork and exec.
     let inherited = Platform.listDirectory("/proc/self/fd").compactMap { Int32($0) }.filter { $0 > 2 }
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
     let pid = fork()
     if pid == 0 {
+        // A daemon starts with a clean slate: no signal blocked or ignored because the shell or
+        // program that ran `somacue start` had it so (SIGTERM and SIGHUP must reach it).
+        sigprocmask(SIG_SETMASK, &noSignals, nil)
+        for sig: Int32 in 1..<32 where sig != SIGKILL && sig != SIGSTOP { _ = signal(sig, SIG_DFL) }
         _ = setsid()
         _ = dup2(nullFD, 0)
         _ = dup2(logFD, 1)

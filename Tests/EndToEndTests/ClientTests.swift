@@ -295,6 +295,7 @@ struct ClientTests {
         let out = Pipe()
         p.standardOutput = out
         try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
         let line = out.fileHandleForReading.availableData
         #expect(String(decoding: line, as: UTF8.self) == "state    paused\n")
         kill(p.processIdentifier, SIGINT)
@@ -354,12 +355,13 @@ struct ClientTests {
     }
 
     static let fakeServe = #"""
-        import json, os, socket, sys, threading
+        import json, os, signal, socket, sys, threading
         assert sys.argv[1:3] == ["serve", "--socket"], sys.argv
         path = sys.argv[3]
-        info = {"argv": sys.argv[1:], "pid": os.getpid(), "sid": os.getsid(0),
+        info = {"argv": sys.argv[1:], "pid": os.getpid(), "sid": os.getsid(0), "blocked": sorted(signal.pthread_sigmask(signal.SIG_BLOCK, [])),
                 "stdin": os.readlink("/proc/self/fd/0"), "fds": sorted(int(f) for f in os.listdir("/proc/self/fd"))}
         print("fake somacued starting", flush=True)
+        threading.Timer(120, os._exit, (0,)).start()  # never outlives a failed test for long
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.bind(path)
@@ -402,6 +404,7 @@ struct ClientTests {
         #expect(spawn["argv"] as? [String] == ["serve", "--socket", socket])
         #expect(spawn["sid"] as? Int == spawn["pid"] as? Int)
         #expect(spawn["stdin"] as? String == "/dev/null")
+        #expect(spawn["blocked"] as? [Int] == [], "signals blocked in the daemon: \(spawn["blocked"] ?? "")")
         #expect((spawn["fds"] as? [Int])?.filter { $0 > 2 }.count ?? 99 <= 1, "leaked descriptors: \(spawn["fds"] ?? "")")
         let log = dir.appendingPathComponent("state/somacue/somacued.log")
         #expect(try String(contentsOf: log, encoding: .utf8).contains("fake somacued starting"))

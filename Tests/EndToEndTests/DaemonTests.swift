@@ -227,7 +227,8 @@ struct DaemonTests {
         defer { d.stop() }
         let slow = try d.connect()
         _ = try slow.data("subscribe")
-        let reader = try d.connect()
+        // Integration rests are long: wait up to 30 s for the next event.
+        let reader = try ControlConnection(path: d.socket, timeout: 30)
         _ = try reader.data("subscribe", ["events": ["phase", "state", "finished"]])
         let c = try d.connect()
         _ = try c.data("start", ["session": "daemon-test"])
@@ -245,8 +246,9 @@ struct DaemonTests {
         var total = 0
         while let _ = try slow.readObject() { total += 1 }
         #expect(total < phases * 3, "the non-reading subscriber was not dropped")
-        #expect(d.logText.contains("drop") || d.logText.contains("Drop"), "\(d.logText)")
-        #expect(try c.data("ping").isEmpty)
+        #expect(d.logText.contains("dropped"), "\(d.logText)")
+        // The daemon is unharmed (the starting connection itself has been idle too long by now).
+        #expect(try d.connect().data("ping").isEmpty)
     }
 
     @Test func socketPermissionsSecondDaemonAndUidCheck() throws {

@@ -163,3 +163,30 @@ struct TransportTests {
         #expect(popped == [3, 4, 5, 6, nil])
     }
 }
+
+@Suite("Mixer transport, overlapping commands")
+struct OverlappingTransportTests {
+    let buffers = Buffers()
+
+    @Test func theNewestSeekWins() {
+        let e = KernelEvent(start: 0, frames: 200_000, samples: buffers.make([Float](repeating: 0.5, count: 200_000)),
+                            channels: 1, gain: 1, isVoice: true)
+        let st = MixerState.allocate(events: [e], totalFrames: 200_000, master: 1, voice: 1, tone: 1)
+        defer { MixerState.deallocate(st) }
+        var out = [Int16](repeating: 0, count: 2 * 256)
+        func callback() { out.withUnsafeMutableBufferPointer { mixerRender(st, frames: 256, into: $0.baseAddress!, floatOut: nil) } }
+        callback()
+        _ = st.pointee.send(.seek(token: 1, to: 50_000))
+        callback()  // the first seek's fade is running
+        _ = st.pointee.send(.seek(token: 2, to: 90_000))
+        for _ in 0..<4 { callback() }
+        let pos = st.pointee.position.load(ordering: .relaxed)
+        #expect(pos > 90_000 && pos < 91_000, "position \(pos): the older seek overrode the newer one")
+        // A seek while a pause fades: the pause completes, frozen at the seek target.
+        _ = st.pointee.send(.pause(token: 3))
+        callback()
+        _ = st.pointee.send(.seek(token: 4, to: 120_000))
+        for _ in 0..<4 { callback() }
+        #expect(st.pointee.position.load(ordering: .relaxed) == 120_000)
+    }
+}
