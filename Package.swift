@@ -44,7 +44,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "somacue",
-            dependencies: ["SomacuePlatform", "SomacueProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SomacueCore", "SomacuePlatform", "SomacueProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             linkerSettings: staticSwift
         ),
         // Test helper: drives the render kernel under the malloc interposer in a process of its own.

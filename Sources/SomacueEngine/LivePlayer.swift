@@ -506,6 +506,7 @@ public final class LivePlayer {
         var o = JSONObject()
         o.set("id", t.sessionID)
         o.set("title", t.sessionTitle)
+        o.set("posture", a.loaded.plan.session.posture.rawValue)
         o.set("elapsed", t.sampleRate.seconds(pos))
         o.set("remaining", t.sampleRate.seconds(t.frames - pos))
         o.set("duration", t.sampleRate.seconds(t.frames))
