@@ -27,7 +27,6 @@ public final class LivePlayer {
 
     final class Active {
         let loaded: LoadedSession
-        let overlays: [CueID: LoadedCue]
         var timeline: Timeline
         let mixer: UnsafeMutablePointer<MixerState>
         let stream: PortAudioOutputStream
@@ -48,10 +47,9 @@ public final class LivePlayer {
         /// The timeline frame playing now, or the one a pending seek will jump to.
         var position: Int64 { pendingSeek?.frame ?? mixer.pointee.position.load(ordering: .acquiring) }
 
-        init(loaded: LoadedSession, overlays: [CueID: LoadedCue], mixer: UnsafeMutablePointer<MixerState>,
+        init(loaded: LoadedSession, mixer: UnsafeMutablePointer<MixerState>,
              stream: PortAudioOutputStream, device: String, voice: String) {
             self.loaded = loaded
-            self.overlays = overlays
             self.timeline = loaded.plan.timeline
             self.mixer = mixer
             self.stream = stream
@@ -133,8 +131,6 @@ public final class LivePlayer {
         do { loaded = try LoadedSession(plan: planned, quality: ResamplerQuality(config: config)) } catch {
             return .failure(ProtocolError(.invalidSession, error.message.dropPrefix("somacue: ")))
         }
-        var overlays: [CueID: LoadedCue] = [:]
-        for req in Self.overlayCues { overlays[req.id] = loaded.cues[req.id] }
         do { try PortAudio.initialize() } catch {
             return .failure(ProtocolError(.deviceError, "cannot start PortAudio: \(error)"))
         }
@@ -159,7 +155,7 @@ public final class LivePlayer {
             PortAudio.terminate()
             return .failure(ProtocolError(.deviceError, "\(error)".dropPrefix("somacue: ")))
         }
-        active = Active(loaded: loaded, overlays: overlays, mixer: mixer, stream: stream, device: device.name, voice: voice)
+        active = Active(loaded: loaded, mixer: mixer, stream: stream, device: device.name, voice: voice)
         setState(.playing)
         log("playing \(session.id) on \(device.name) at tempo \(planned.timeline.tempo)")
         var o = JSONObject()
@@ -173,33 +169,20 @@ public final class LivePlayer {
             return .failure(ProtocolError(.wrongState, state == .paused ? "already paused" : "no session is playing"))
         }
         token += 1
-        let t = token
-        guard a.mixer.pointee.send(.pause(token: t)) else { return .failure(ProtocolError(.internalError, "audio command queue full")) }
-        // Wait for the audio thread to finish the fade (about one callback) so the reply can name
-        // the frame where the session stopped. Bounded: a stalled device does not hang the daemon.
-        var started: (Int64, Int64)?
-        var paused: (Int64, Int64)?
-        let deadline = Platform.monotonicSeconds() + 0.5
-        while paused == nil && Platform.monotonicSeconds() < deadline {
-            while let note = a.mixer.pointee.nextNote() {
-                switch note {
-                case let .pauseStarted(tk, out, tl) where tk == t: started = (out, tl)
-                case let .paused(tk, out, tl) where tk == t: paused = (out, tl)
-                default: handleNote(note, a)
-                }
-            }
-            if paused == nil { Platform.sleep(seconds: 0.001) }
-        }
-        let frame = paused?.1 ?? a.mixer.pointee.position.load(ordering: .acquiring)
+        guard a.mixer.pointee.send(.pause(token: token)) else { return .failure(ProtocolError(.internalError, "audio command queue full")) }
+        // The reply names the frame where the session stopped, so wait for the fade (about one
+        // callback).
+        let report = waitForPause(a.mixer, token: token) { handleNote($0, a) }
+        let frame = report.completed?.timeline ?? a.mixer.pointee.position.load(ordering: .acquiring)
         a.pausedAt = frame
-        playOverlay(a, tone: "tone-pause", voice: "paused")
+        playOverlays(a.loaded, a.mixer, ["tone-pause", "paused"])
         setState(.paused)
         var o = JSONObject()
         o.set("state", state.rawValue)
         o.set("frame", frame)
         o.set("elapsed", a.timeline.sampleRate.seconds(FrameCount(frame)))
-        if let started { o.set("outputFrame", started.0) }
-        if let paused { o.set("silentAtOutputFrame", paused.0) }
+        if let started = report.started { o.set("outputFrame", started.output) }
+        if let completed = report.completed { o.set("silentAtOutputFrame", completed.output) }
         return .success(o.json)
     }
 
@@ -211,7 +194,7 @@ public final class LivePlayer {
         // A voice cut by the pause (or its fade) is replayed from its onset: no instruction is lost.
         let from = a.timeline.resumeFrame(pausedAt: FrameCount(p), fade: FrameCount(MixerTuning.transportFadeFrames)).value
         token += 1
-        let lead = playOverlay(a, tone: "tone-resume", voice: "resumed")
+        let lead = playOverlays(a.loaded, a.mixer, ["tone-resume", "resumed"])
         _ = a.mixer.pointee.send(.resume(token: token, from: from, delay: lead))
         a.pausedAt = nil
         setState(.playing)
@@ -228,9 +211,9 @@ public final class LivePlayer {
         _ = a.mixer.pointee.send(.stop(token: token))
         // The stop sound follows the fade; the device closes once it has played.
         let fade = state == .playing ? MixerTuning.stopFadeFrames : 0
-        let lead = playOverlay(a, tone: "tone-stop", voice: "stopped", delay: fade)
+        let lead = playOverlays(a.loaded, a.mixer, ["tone-stop", "stopped"], delay: fade)
         let out = a.mixer.pointee.outputPosition.load(ordering: .acquiring)
-        a.closeAfterOutput = out + lead + Int64(a.timeline.sampleRate.hz) * 2 / 5 + overlayLength(a, "stopped")
+        a.closeAfterOutput = out + lead + Int64(a.timeline.sampleRate.hz) * 2 / 5
         let elapsed = a.timeline.sampleRate.seconds(FrameCount(a.mixer.pointee.position.load(ordering: .acquiring)))
         events.append((.finished, [("session", .string(a.timeline.sessionID)), ("reason", .string("stopped"))]))
         setState(.idle)
@@ -463,21 +446,6 @@ public final class LivePlayer {
 
     // MARK: Helpers
 
-    @discardableResult
-    func playOverlay(_ a: Active, tone: CueID, voice: CueID, delay: Int64 = 0) -> Int64 {
-        var at = delay
-        let gap = Int64(a.timeline.sampleRate.hz) * 15 / 100
-        for id in [tone, voice] {
-            guard let cue = a.overlays[id], let base = cue.pcm.baseAddress else { continue }
-            let info = a.loaded.plan.catalog[id]
-            _ = a.mixer.pointee.send(.overlay(OverlayCue(samples: base, frames: cue.frames.value, channels: cue.channels,
-                                                         gain: Float(info?.gain ?? 1), isVoice: info?.kind == .voice, delay: at)))
-            at += cue.frames.value + gap
-        }
-        return at
-    }
-
-    func overlayLength(_ a: Active, _ id: CueID) -> Int64 { a.overlays[id]?.frames.value ?? 0 }
 
     func setState(_ s: State) {
         guard s != state else { return }

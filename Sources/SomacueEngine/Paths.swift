@@ -48,20 +48,28 @@ public struct Paths: Sendable {
 /// defaults. Every problem is reported with file:line:col; the status is 78.
 public func loadConfig(explicitPath: String?, paths: Paths) throws(EngineError) -> (Config, String?) {
     let path = explicitPath ?? paths.defaultConfigFile
+    if explicitPath == nil && !Platform.exists(path) { return (Config(), nil) }
+    let config = try readSchemaFile(path, what: "config", status: ExitStatus.config) { root, reader in
+        readConfig(root, reader: &reader)
+    }
+    return (config, path)
+}
+
+/// Reads a TOML file and builds a model from it with `read`. Syntax and schema errors become
+/// one `EngineError` with every diagnostic; warnings are printed and the model is returned.
+func readSchemaFile<T>(_ path: String, what: String, status: Int32,
+                       _ read: (TOMLTable, inout SchemaReader) -> T) throws(EngineError) -> T {
     let text: String
-    do {
-        text = try Platform.readFile(path)
-    } catch {
-        if explicitPath == nil && error.isNotFound { return (Config(), nil) }
-        throw EngineError("somacue: cannot read config \(error)", status: ExitStatus.config)
+    do { text = try Platform.readFile(path) } catch {
+        throw EngineError("somacue: cannot read \(what) \(error)", status: status)
     }
     switch parseTOMLFile(text, file: path) {
-    case .failure(let e): throw EngineError.diagnostics(e.diagnostics, status: ExitStatus.config)
+    case .failure(let e): throw EngineError.diagnostics(e.diagnostics, status: status)
     case .success(let root):
         var reader = SchemaReader(file: path)
-        let config = readConfig(root, reader: &reader)
-        if reader.diagnostics.hasErrors { throw EngineError.diagnostics(reader.diagnostics, status: ExitStatus.config) }
+        let model = read(root, &reader)
+        if reader.diagnostics.hasErrors { throw EngineError.diagnostics(reader.diagnostics, status: status) }
         for d in reader.diagnostics { Platform.writeStderr(d.description) }
-        return (config, path)
+        return model
     }
 }

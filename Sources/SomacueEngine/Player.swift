@@ -66,7 +66,7 @@ public func playForeground(_ loaded: LoadedSession, config: Config, device reque
                     paused = nil
                 } else {
                     _ = mixer.pointee.send(.pause(token: token))
-                    paused = waitForPause(mixer, token: token)
+                    paused = waitForPause(mixer, token: token).completed?.timeline ?? mixer.pointee.position.load(ordering: .acquiring)
                     playOverlays(loaded, mixer, ["tone-pause", "paused"])
                 }
             case UInt8(ascii: "n"), UInt8(ascii: "p"):
@@ -108,27 +108,37 @@ public func playForeground(_ loaded: LoadedSession, config: Config, device reque
     }
 }
 
-/// Waits (bounded) for the audio thread to finish a pause fade; returns the frozen frame.
-func waitForPause(_ mixer: UnsafeMutablePointer<MixerState>, token: Int) -> Int64 {
+/// What the audio thread reported for one pause: where its fade began and where it ended, each
+/// as (output frame, timeline frame). Nil where it did not answer in time.
+struct PauseReport {
+    var started: (output: Int64, timeline: Int64)?
+    var completed: (output: Int64, timeline: Int64)?
+}
+
+/// Waits (bounded, 0.5 s: a stalled device must not hang the caller) for the audio thread to
+/// finish the pause fade of `token`. Other notes go to `other`.
+func waitForPause(_ mixer: UnsafeMutablePointer<MixerState>, token: Int,
+                  other: (MixerNote) -> Void = { if case .swapped(let old) = $0 { old.free() } }) -> PauseReport {
+    var report = PauseReport()
     let deadline = Platform.monotonicSeconds() + 0.5
-    while Platform.monotonicSeconds() < deadline {
+    while report.completed == nil && Platform.monotonicSeconds() < deadline {
         while let note = mixer.pointee.nextNote() {
             switch note {
-            case let .paused(t, _, frame) where t == token: return frame
-            case .swapped(let old): old.free()
-            default: break
+            case let .pauseStarted(t, out, frame) where t == token: report.started = (out, frame)
+            case let .paused(t, out, frame) where t == token: report.completed = (out, frame)
+            default: other(note)
             }
         }
-        Platform.sleep(seconds: 0.002)
+        if report.completed == nil { Platform.sleep(seconds: 0.001) }
     }
-    return mixer.pointee.position.load(ordering: .acquiring)
+    return report
 }
 
 /// Queues overlay sounds one after the other on the output clock; returns the frames they take
 /// (plus a short gap), so the timeline can resume after them.
 @discardableResult
-func playOverlays(_ loaded: LoadedSession, _ mixer: UnsafeMutablePointer<MixerState>, _ ids: [CueID]) -> Int64 {
-    var at: Int64 = 0
+func playOverlays(_ loaded: LoadedSession, _ mixer: UnsafeMutablePointer<MixerState>, _ ids: [CueID], delay: Int64 = 0) -> Int64 {
+    var at = delay
     let gap = Int64(loaded.plan.timeline.sampleRate.hz) * 15 / 100
     for id in ids {
         guard let cue = loaded.cues[id], let base = cue.pcm.baseAddress else { continue }

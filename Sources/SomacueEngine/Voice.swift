@@ -27,19 +27,10 @@ public struct VoicePack: Sendable {
     }
 
     public static func load(directory: String, name: String) throws(EngineError) -> VoicePack {
-        let file = directory + "/manifest.toml"
-        let text: String
-        do { text = try Platform.readFile(file) } catch {
-            throw EngineError("somacue: cannot read voice manifest \(error)", status: ExitStatus.dataError)
+        let manifest = try readSchemaFile(directory + "/manifest.toml", what: "voice manifest", status: ExitStatus.dataError) {
+            root, reader in readManifest(root, reader: &reader)
         }
-        switch parseTOMLFile(text, file: file) {
-        case .failure(let e): throw EngineError.diagnostics(e.diagnostics, status: ExitStatus.dataError)
-        case .success(let root):
-            var r = SchemaReader(file: file)
-            let manifest = readManifest(root, reader: &r)
-            if r.diagnostics.hasErrors { throw EngineError.diagnostics(r.diagnostics, status: ExitStatus.dataError) }
-            return VoicePack(name: name, directory: directory, manifest: manifest)
-        }
+        return VoicePack(name: name, directory: directory, manifest: manifest)
     }
 
     /// Absolute path of a manifest entry's audio file.

@@ -202,7 +202,13 @@ struct ControlClient {
 
     /// One round trip.
     mutating func request(_ command: Command) throws(ClientError) -> Message {
-        let id = try send(command)
+        let id: Int64
+        do { id = try send(command) } catch {
+            // The request went out before the greeting was read; a daemon that refuses the
+            // connection (too_many_clients) closes it, so its refusal line may be waiting.
+            if case .closed = error { try readGreeting() }
+            throw error
+        }
         return try reply(to: id)
     }
 

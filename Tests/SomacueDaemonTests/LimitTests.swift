@@ -19,7 +19,7 @@ struct LimitTests {
         #expect(errorCode(reply) == "too_many_clients")
         #expect(replyID(reply) == .null)
         #expect(fourth.waitForEOF())
-        #expect(h.log.contains("max_clients = 3"))
+        #expect(waitUntil { h.log.contains("max_clients = 3") })
         // The others are unaffected, and a freed slot is usable again.
         #expect(isOK(others[0].request(#"{"id":1,"cmd":"ping"}"#)))
         _ = first
