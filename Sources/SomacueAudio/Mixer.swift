@@ -419,10 +419,9 @@ func accumulate(_ st: UnsafeMutablePointer<MixerState>, from: Int64, frames m: I
     let presence = st.pointee.presence
     let events = st.pointee.table.events
     let count = st.pointee.table.count
-    // Skip events that have ended before this chunk; later ones may still overlap. After a seek
-    // backwards the cursor restarts at 0.
+    // Skip events that have ended before this chunk; later ones may still overlap. Every jump of
+    // the position (seek, resume, table swap) resets the cursor to 0.
     var cursor = st.pointee.cursor
-    if cursor > 0 && cursor <= count && events[cursor - 1].start >= from { cursor = 0 }
     while cursor < count && events[cursor].end <= from { cursor += 1 }
     st.pointee.cursor = cursor
 

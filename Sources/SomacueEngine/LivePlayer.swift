@@ -269,12 +269,10 @@ public final class LivePlayer {
         }
         // Too close to the boundary to be sure the audio thread has not crossed it: next one.
         if old.segments[k].end - pos < old.sampleRate.frames(seconds: 0.1), k + 1 < old.segments.count { k += 1 }
-        var settings = PacingSettings(sampleRate: old.sampleRate, tempo: tempo, leadIn: 0, preroll: .zero, safetyNote: config.safetyNote)
-        settings.leadIn = a.loaded.plan.leadIn
-        settings.preroll = a.loaded.plan.preroll
-        settings.safetyNote = a.loaded.plan.safetyNote
-        let engine = PacingEngine(session: a.loaded.plan.session, exercises: library.exercises.merging(a.loaded.plan.exercises) { _, b in b },
-                                  settings: settings)
+        let plan = a.loaded.plan
+        let settings = PacingSettings(sampleRate: old.sampleRate, tempo: tempo, leadIn: plan.leadIn, preroll: plan.preroll,
+                                      safetyNote: plan.safetyNote)
+        let engine = PacingEngine(session: plan.session, exercises: plan.exercises, settings: settings)
         guard let fresh = try? engine.compile(cues: a.loaded.plan.catalog), fresh.segments.count == old.segments.count else {
             return .failure(ProtocolError(.internalError, "could not re-lay the session at tempo \(tempo)"))
         }
@@ -516,25 +514,13 @@ public final class LivePlayer {
     func sessionList() -> JSON {
         if durations == nil {
             var d: [String: Double] = [:]
-            var defaults = config
-            defaults.tempo = .normal
             for (id, s) in library.sessions {
-                if let p = try? plan(session: s, library: library, config: defaults,
-                                     options: SessionOptions(tempo: 1.0, voice: "default", leadIn: 0), paths: paths) {
-                    d[id] = p.timeline.sampleRate.seconds(p.timeline.frames)
-                }
+                d[id] = listedDuration(of: s, library: library, config: config, paths: paths)
             }
             durations = d
         }
         return .object([("sessions", .array(library.sessions.keys.sorted().map { id in
-            let s = library.sessions[id]!
-            var o = JSONObject()
-            o.set("id", s.id)
-            o.set("title", s.title)
-            o.set("description", s.description)
-            o.set("posture", s.posture.rawValue)
-            o.set("duration", durations?[id].map { ($0 * 1000).rounded() / 1000 })
-            return o.json
+            sessionSummary(library.sessions[id]!, duration: durations?[id])
         }))])
     }
 }

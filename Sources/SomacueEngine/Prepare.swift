@@ -68,6 +68,25 @@ public func plan(session: Session, library: Library, config: Config, options: Se
     }
 }
 
+/// A session's length at tempo 1.0 with the default voice and no lead-in, as `sessions` lists
+/// it; nil when its cues are missing (it is still listed, without a duration).
+public func listedDuration(of session: Session, library: Library, config: Config, paths: Paths) -> Double? {
+    guard let p = try? plan(session: session, library: library, config: config,
+                            options: SessionOptions(tempo: 1.0, voice: "default", leadIn: 0), paths: paths) else { return nil }
+    return p.timeline.sampleRate.seconds(p.timeline.frames)
+}
+
+/// One entry of the `sessions` list (the CLI's `--json` and the protocol's reply).
+public func sessionSummary(_ s: Session, duration: Double?) -> JSON {
+    var o = JSONObject()
+    o.set("id", s.id)
+    o.set("title", s.title)
+    o.set("description", s.description)
+    o.set("posture", s.posture.rawValue)
+    o.set("duration", duration.map { ($0 * 1000).rounded() / 1000 })
+    return o.json
+}
+
 /// A planned session with every cue decoded and resampled (off the audio thread), ready for
 /// the mixer. Keeps the cue buffers alive for as long as the kernel may read them.
 public final class LoadedSession: @unchecked Sendable {

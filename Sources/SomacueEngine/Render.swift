@@ -1,6 +1,9 @@
 import SomacueAudio
 import SomacueCore
 import SomacuePlatform
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Renders a loaded session to a file with the same kernel the device uses, so a 16-bit
 /// render holds exactly the samples `play` sends to the device.
@@ -59,10 +62,6 @@ struct ProgressBar {
     }
     func finish() { "\n".withCString { p in _ = write(2, p, 1) } }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// "12:05" or "1:02:03".
 public func formatClock(_ seconds: Double) -> String {

@@ -10,6 +10,12 @@ public struct VoicePack: Sendable {
     public var directory: String
     public var manifest: VoiceManifest
 
+    public init(name: String, directory: String, manifest: VoiceManifest) {
+        self.name = name
+        self.directory = directory
+        self.manifest = manifest
+    }
+
     /// Folders searched for a named voice: the user's voices, then the shipped ones.
     public static func directories(paths: Paths) -> [String] {
         [paths.userDir + "/voices", paths.dataDir + "/voices"]

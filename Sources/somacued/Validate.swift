@@ -51,11 +51,10 @@ struct Validate: ParsableCommand {
             case .config:
                 _ = readConfig(root, reader: &reader)
             case .manifest:
-                let m = readManifest(root, reader: &reader)
-                let dir = Platform.dirname(Platform.absolute(file))
-                for cue in m.cues {
-                    let path = cue.file.hasPrefix("/") ? cue.file : dir + "/" + cue.file
-                    do { _ = try CueLoader.length(path: path, outputRate: .standard) } catch {
+                let pack = VoicePack(name: "", directory: Platform.dirname(Platform.absolute(file)),
+                                     manifest: readManifest(root, reader: &reader))
+                for cue in pack.manifest.cues {
+                    do { _ = try CueLoader.length(path: pack.path(of: cue), outputRate: .standard) } catch {
                         reader.error("cue \"\(cue.id)\": \(error)", at: cue.position)
                     }
                 }

@@ -135,24 +135,9 @@ struct Sessions: ParsableCommand {
             var table: [[String]] = [["ID", "DURATION", "POSTURE", "TITLE"]]
             for id in ctx.library.sessions.keys.sorted() {
                 let s = ctx.library.sessions[id]!
-                var o = JSONObject()
-                o.set("id", s.id)
-                o.set("title", s.title)
-                o.set("description", s.description)
-                o.set("posture", s.posture.rawValue)
-                var durationText = "?"
-                // Duration at tempo 1.0 with the default voice; a session whose cues are
-                // missing is still listed, without a duration.
-                var defaults = ctx.config
-                defaults.tempo = .normal
-                if let p = try? plan(session: s, library: ctx.library, config: defaults,
-                                     options: SessionOptions(tempo: 1.0, voice: "default", leadIn: 0), paths: ctx.paths) {
-                    let seconds = p.timeline.sampleRate.seconds(p.timeline.frames)
-                    o.set("duration", (seconds * 1000).rounded() / 1000)
-                    durationText = formatClock(seconds)
-                }
-                rows.append(o.json)
-                table.append([s.id, durationText, s.posture.rawValue, s.title])
+                let duration = listedDuration(of: s, library: ctx.library, config: ctx.config, paths: ctx.paths)
+                rows.append(sessionSummary(s, duration: duration))
+                table.append([s.id, duration.map(formatClock) ?? "?", s.posture.rawValue, s.title])
             }
             Platform.writeStdout(json ? JSON.array(rows).pretty + "\n" : formatTable(table))
             reportLibraryProblems(ctx.library)
