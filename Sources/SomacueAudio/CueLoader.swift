@@ -200,6 +200,25 @@ public enum CueLoader {
         return try result.get()
     }
 
+    /// The file's header (frames, rate, channels, format), checked against what the mixer
+    /// accepts at any output rate. Caches keep this (see `CueHeaderCache` in the engine) so that
+    /// listing and planning need not open the file. The corresponding C function is `sf_open`.
+    public static func header(path: String) throws(CueLoadError) -> AudioFileInfo {
+        let result: Result<AudioFileInfo, CueLoadError>
+        do {
+            result = try SndFile.withOpenFile(path: path) { file, info in
+                if let problem = validate(info, file: file, path: path, outputRate: info.sampleRate) { return .failure(problem) }
+                return .success(info)
+            }
+        } catch {
+            throw classify(error, path: path)
+        }
+        return try result.get()
+    }
+
+    /// libsndfile's version string, e.g. "libsndfile-1.2.0" (part of the decoded-cue cache key).
+    public static var decoderVersion: String { String(cString: sf_version_string()) }
+
     /// Checks an opened file's header against what the mixer accepts.
     static func validate(_ info: AudioFileInfo, file: OpaquePointer, path: String, outputRate: SampleRate) -> CueLoadError? {
         let described = "libsndfile reads \(info.sampleRate.hz) Hz, \(info.channels) channel(s), \(formatName(file, info.format))"

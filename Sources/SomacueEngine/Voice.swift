@@ -33,8 +33,11 @@ public struct VoicePack: Sendable {
     }
 
     public static func load(directory: String, name: String) throws(EngineError) -> VoicePack {
-        let manifest = try readSchemaFile(directory + "/manifest.toml", what: "voice manifest", status: ExitStatus.dataError) {
-            root, reader in readManifest(root, reader: &reader)
+        let file = directory + "/manifest.toml"
+        let manifest = try ManifestMemo.shared.manifest(at: file) { () throws(EngineError) in
+            try readSchemaFile(file, what: "voice manifest", status: ExitStatus.dataError) { root, reader in
+                readManifest(root, reader: &reader)
+            }
         }
         return VoicePack(name: name, directory: directory, manifest: manifest)
     }
@@ -76,9 +79,12 @@ public struct CueSource: Sendable {
         return nil
     }
 
-    /// Looks up every required cue and reads each file's header for its length at `rate`.
+    /// Looks up every required cue and reads each file's header for its length at `rate`
+    /// (from `headers` where the file is unchanged since it was last read).
     /// Collects every problem (not just the first) into one error.
-    public func catalog(for required: [CueRequirement], rate: SampleRate) throws(EngineError) -> [CueID: CueInfo] {
+    public func catalog(for required: [CueRequirement], rate: SampleRate,
+                        headers: CueHeaderCache = .shared) throws(EngineError) -> [CueID: CueInfo] {
+        defer { headers.save() }
         var out: [CueID: CueInfo] = [:]
         var problems: [String] = []
         for req in required {
@@ -88,7 +94,7 @@ public struct CueSource: Sendable {
             }
             let path = pack.path(of: cue)
             do {
-                let frames = try CueLoader.length(path: path, outputRate: rate)
+                let frames = try headers.length(path: path, rate: rate)
                 if frames == .zero {
                     problems.append("  \(req.id): \(path): the file holds no audio")
                     continue

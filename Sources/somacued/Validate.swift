@@ -54,10 +54,15 @@ struct Validate: ParsableCommand {
                 let pack = VoicePack(name: "", directory: Platform.dirname(Platform.absolute(file)),
                                      manifest: readManifest(root, reader: &reader))
                 for cue in pack.manifest.cues {
-                    do { _ = try CueLoader.length(path: pack.path(of: cue), outputRate: .standard) } catch {
+                    do {
+                        if try CueHeaderCache.shared.length(path: pack.path(of: cue), rate: .standard) == .zero {
+                            reader.error("cue \"\(cue.id)\": \(pack.path(of: cue)) holds less than one frame at 48000 Hz", at: cue.position)
+                        }
+                    } catch {
                         reader.error("cue \"\(cue.id)\": \(error)", at: cue.position)
                     }
                 }
+                CueHeaderCache.shared.save()
             }
             diagnostics += reader.diagnostics
         }

@@ -1,0 +1,80 @@
+import Foundation
+import SomacueAudio
+import SomacueCore
+import SomacueEngine
+import SomacuePlatform
+import Testing
+
+/// Sets a file's modification time (seconds and nanoseconds), like `touch -d`.
+private func setModified(_ path: String, seconds: Int, nanoseconds: Int = 0) {
+    var times = [timespec(tv_sec: seconds, tv_nsec: nanoseconds), timespec(tv_sec: seconds, tv_nsec: nanoseconds)]
+    #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+}
+
+@Suite struct CueHeaderCacheTests {
+    @Test func persistsHeadersAndTrustsThemWhileSizeAndTimeMatch() throws {
+        let dir = try FixtureDir("headers")
+        let cue = try dir.soxTone("a.wav", rate: 44_100, channels: 1, seconds: 0.5)
+        setModified(cue, seconds: 1_700_000_000, nanoseconds: 123)
+        let store = dir.file("cache/cue-headers")
+
+        let first = CueHeaderCache(file: store)
+        let read = try first.header(path: cue)
+        #expect(read == (try CueLoader.header(path: cue)))
+        #expect(try first.length(path: cue, rate: .standard) == SampleRate.standard.convertedLength(sourceFrames: 22_050, sourceRate: SampleRate(44_100)))
+        first.save()
+        let text = try String(contentsOfFile: store, encoding: .utf8)
+        #expect(text.hasPrefix("somacue-cue-headers 1\n"))
+        #expect(text.contains("\t\(cue)\n"))
+
+        // Same size and time, other content: a fresh cache (as in the next process) answers from
+        // the file without opening the audio, so it still reports the old header.
+        let before = try #require(Platform.stamp(cue)).size
+        try dir.soxTone("a.wav", rate: 22_050, channels: 1, seconds: 1.0)
+        #expect(try #require(Platform.stamp(cue)).size == before)
+        setModified(cue, seconds: 1_700_000_000, nanoseconds: 123)
+        let second = CueHeaderCache(file: store)
+        #expect(try second.header(path: cue) == read)
+
+        // A new modification time: read again.
+        setModified(cue, seconds: 1_700_000_001)
+        let third = CueHeaderCache(file: store)
+        let fresh = try third.header(path: cue)
+        #expect(fresh.sampleRate == SampleRate(22_050))
+        #expect(fresh.frames == 22_050)
+    }
+
+    @Test func ignoresADamagedCacheFile() throws {
+        let dir = try FixtureDir("headers-damaged")
+        let cue = try dir.soxTone("b.wav", rate: 48_000, channels: 2, seconds: 0.25)
+        let stamp = try #require(Platform.stamp(cue))
+        let store = dir.file("cue-headers")
+        // Lies the cache must not believe: absurd lengths, bad rates, a relative path, junk.
+        let lines = [
+            "somacue-cue-headers 1",
+            "\(stamp.size)\t\(stamp.modified)\t999999999999\t48000\t2\t65538\t\(cue)",
+            "\(stamp.size)\t\(stamp.modified)\t100\t1\t2\t65538\t\(cue)",
+            "\(stamp.size)\t\(stamp.modified)\t100\t48000\t7\t65538\t\(cue)",
+            "\(stamp.size)\t\(stamp.modified)\t100\t48000\t2\t65538\trelative.wav",
+            "garbage",
+            "\u{0}\t\t\t",
+        ]
+        try (lines.joined(separator: "\n") + "\n").write(toFile: store, atomically: true, encoding: .utf8)
+        let cache = CueHeaderCache(file: store)
+        #expect(try cache.header(path: cue).frames == 12_000)
+
+        // Not our magic line: the whole file is ignored.
+        try "somacue-cue-headers 0\n\(stamp.size)\t\(stamp.modified)\t5\t48000\t2\t65538\t\(cue)\n".write(toFile: store, atomically: true, encoding: .utf8)
+        #expect(try CueHeaderCache(file: store).header(path: cue).frames == 12_000)
+    }
+
+    @Test func errorsAreNotCached() throws {
+        let dir = try FixtureDir("headers-errors")
+        let bad = try dir.write("bad.wav", bytes: Array("not audio at all".utf8))
+        let cache = CueHeaderCache(file: dir.file("cue-headers"))
+        #expect(throws: CueLoadError.self) { try cache.header(path: bad) }
+        cache.save()
+        #expect(!FileManager.default.fileExists(atPath: dir.file("cue-headers")))
+        #expect(throws: CueLoadError.self) { try cache.header(path: dir.file("missing.wav")) }
+    }
+}
