@@ -11,7 +11,18 @@ import PackageDescription
 // Links the Swift runtime (and FoundationEssentials, which ArgumentParser uses) statically: the
 // CLI starts faster and the daemon idles in less memory. SwiftPM's --static-swift-stdlib adds
 // the same libraries, but only for a whole build.
-let staticSwift: [LinkerSetting] = [
+//
+// SOMACUE_SANITIZE=1 (any value but empty or "0") is the one switch for sanitizer builds: it
+// drops every static link flag, because a static runtime hides the sanitizers' interceptors
+// (ASan then reports a false bad-free at the first getcwd and false leaks in the runtime; TSan
+// crashes in the audio callback). Every static flag of the package belongs in `staticSwift`, so
+// this switch stays the single place that decides. Use it with a scratch path of its own:
+//   SOMACUE_SANITIZE=1 swift build --build-tests --sanitize=address --scratch-path .build-asan
+let sanitizerBuild: Bool = {
+    guard let value = Context.environment["SOMACUE_SANITIZE"] else { return false }
+    return !value.isEmpty && value != "0"
+}()
+let staticSwift: [LinkerSetting] = sanitizerBuild ? [] : [
     .unsafeFlags(["-static-stdlib", "-l_FoundationCollections", "-l_FoundationCShims", "-lswiftSynchronization"]),
 ]
 
