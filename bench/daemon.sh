@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
 # Daemon benchmarks for the README: status round trip against mpc/MPD, pause latency, idle and
 # playing cost. Release build; prints Markdown table rows on stdout.
-# Needs mpd, mpc, hyperfine, python3; ../shared/audio-testing beside the clone.
+# Needs mpd, mpc, hyperfine, python3, pulseaudio (all installed by scripts/deps.sh); the private
+# sound server is the repository's scripts/headless-pulse.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-shared=${SOMACUE_SHARED_DIR:-$(cd .. && pwd)/shared}
 swift build -c release >/dev/null 2>&1
 bin=$PWD/.build/release
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -n "${SOMACUE_PULSE_DIR:-}" ] && bash "$shared/audio-testing/headless-pulse.sh" stop >/dev/null 2>&1 || true
+  [ -n "${SOMACUE_PULSE_DIR:-}" ] && scripts/headless-pulse.sh stop >/dev/null 2>&1 || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-eval "$(SOMACUE_PULSE_DIR=$tmp/pulse bash "$shared/audio-testing/headless-pulse.sh" start 2>/dev/null)"
+eval "$(SOMACUE_PULSE_DIR=$tmp/pulse scripts/headless-pulse.sh start 2>/dev/null)"
 export SOMACUE_DATA_DIR=$PWD XDG_CONFIG_HOME=$tmp/config XDG_RUNTIME_DIR=$tmp/run XDG_STATE_HOME=$tmp/state
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 

@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks for the README's table. Release build; prints a Markdown table on stdout.
 #   bench/run.sh            all benchmarks
-# Needs hyperfine, mpc (apt), python3 with numpy, sox; ../shared/audio-testing beside the clone.
+# Needs hyperfine, mpc, python3-numpy, sox (all installed by scripts/deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-shared=${SOMACUE_SHARED_DIR:-$(cd .. && pwd)/shared}
 swift build -c release >/dev/null
 bin=.build/release
 tmp=$(mktemp -d)
@@ -27,7 +26,7 @@ done
 warm=$(python3 -c "print(f'{$duration/$best:.0f}')")
 
 # 2. Peak RSS of play through the unpaced capture device, and the distinct cue audio it uses.
-ALSA_CONFIG_PATH=$shared/audio-testing/capture-raw.conf SOMACUE_CAPTURE=/dev/null \
+ALSA_CONFIG_PATH=$PWD/scripts/alsa/capture-raw.conf SOMACUE_CAPTURE=/dev/null \
   /usr/bin/time -f "%M" -o "$tmp/rss" $bin/somacue play "$longest" >/dev/null
 rss_kb=$(cat "$tmp/rss")
 cue_seconds=$($bin/somacue timeline "$longest" --json | python3 -c '

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages somacue builds, plays and tests with.
+# Installs every Debian 12 package somacue builds, plays, tests and benchmarks with: the one
+# package list of the project (.ci/run installs through this script too).
 # The Swift 6 toolchain itself is expected on PATH (swift.org's Debian 12 tarball).
 set -euo pipefail
 packages=(
   libsndfile1-dev portaudio19-dev libsamplerate0-dev libsystemd-dev  # build
   espeak-ng flite sox libsox-fmt-all python3                          # cue generation
-  alsa-utils libasound2-plugins pulseaudio pulseaudio-utils           # tests: headless audio
-  git systemd
+  alsa-utils libasound2-plugins pulseaudio pulseaudio-utils           # tests: headless audio (scripts/headless-pulse.sh, scripts/alsa/)
+  golang-github-burntsushi-toml-dev                                   # tests: the toml-test conformance suite
+  git systemd util-linux                                              # tests: git ls-files, systemd-analyze, setpriv
+  hyperfine mpd mpc python3-numpy                                     # bench/
 )
 run() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()

@@ -1,22 +1,14 @@
 #!/usr/bin/env bash
-# Builds everything and runs the whole test suite on the real audio path: a private, headless
-# PulseAudio (from ../shared/audio-testing, or SOMACUE_SHARED_DIR) is started for the tests and
-# stopped afterwards.
+# Builds everything and runs the whole test suite on the real audio path. A private, headless
+# PulseAudio server (scripts/headless-pulse.sh) is started for the run and stopped afterwards;
+# tests that need an unclocked capture device load scripts/alsa/*.conf themselves.
+# Arguments go to `swift test` (e.g. --filter Daemon). Install the packages with scripts/deps.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-shared=${SOMACUE_SHARED_DIR:-$(cd .. && pwd)/shared}
-if [ ! -d "$shared/audio-testing" ]; then
-  echo "test.sh: $shared/audio-testing not found; set SOMACUE_SHARED_DIR" >&2
-  exit 1
-fi
-export SOMACUE_SHARED_DIR=$shared
-pulse_dir=$(mktemp -d /tmp/somacue-pulse.XXXXXX)
-touch "$pulse_dir/.mktemp"
-cleanup() { SOMACUE_PULSE_DIR=$pulse_dir bash "$shared/audio-testing/headless-pulse.sh" stop || true; }
-trap cleanup EXIT
-eval "$(SOMACUE_PULSE_DIR=$pulse_dir bash "$shared/audio-testing/headless-pulse.sh" start)"
-# Tests choose their own ALSA config per process; the pulse server is found through PULSE_SERVER.
+server_env=$(scripts/headless-pulse.sh start)
+eval "$server_env"
+trap 'scripts/headless-pulse.sh stop || true' EXIT
+# Each test chooses its own ALSA configuration per process; the server is found through PULSE_SERVER.
 unset ALSA_CONFIG_PATH
-export SOMACUE_TEST_PULSE=1
 swift build --build-tests
 swift test --skip-build "$@"

@@ -6,9 +6,10 @@ import Testing
 /// variables are process-wide).
 @Suite("Audio path", .serialized)
 struct AudioPathTests {
-    func sharedFile(_ name: String) throws -> String {
-        let shared = try #require(E2E.shared, "shared/audio-testing not found beside the checkout; set SOMACUE_SHARED_DIR")
-        return shared.appendingPathComponent("audio-testing/\(name)").path
+    func alsaConfig(_ name: String) throws -> String {
+        let path = E2E.alsaConf(name)
+        try #require(FileManager.default.fileExists(atPath: path), "\(path) is missing")
+        return path
     }
 
     @Test func playCaptureEqualsRender() throws {
@@ -19,7 +20,7 @@ struct AudioPathTests {
         let r = try E2E.run(E2E.somacue, ["render", session, "-o", render.path, "--voice", voice])
         #expect(r.status == 0, "\(r.stderr)")
         let capture = dir.appendingPathComponent("capture.wav")
-        let env = E2E.cleanEnvironment(["ALSA_CONFIG_PATH": try sharedFile("capture-wav.conf"), "SOMACUE_CAPTURE": capture.path])
+        let env = E2E.cleanEnvironment(["ALSA_CONFIG_PATH": try alsaConfig("capture-wav.conf"), "SOMACUE_CAPTURE": capture.path])
         let p = try E2E.run(E2E.somacue, ["play", session, "--voice", voice], env: env)
         #expect(p.status == 0, "\(p.stderr)")
         #expect(!p.stderr.contains("ALSA lib") && !p.stderr.contains("jack"), "probe noise leaked: \(p.stderr)")
@@ -40,7 +41,7 @@ struct AudioPathTests {
     }
 
     @Test func devicesListsTheCaptureDevice() throws {
-        let env = E2E.cleanEnvironment(["ALSA_CONFIG_PATH": try sharedFile("capture-raw.conf"), "SOMACUE_CAPTURE": "/dev/null"])
+        let env = E2E.cleanEnvironment(["ALSA_CONFIG_PATH": try alsaConfig("capture-raw.conf"), "SOMACUE_CAPTURE": "/dev/null"])
         let r = try E2E.run(E2E.somacue, ["devices", "--json"], env: env)
         #expect(r.status == 0, "\(r.stderr)")
         let list = try #require(try E2E.json(r.stdout) as? [[String: Any]])

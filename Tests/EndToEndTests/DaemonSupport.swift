@@ -2,9 +2,9 @@ import Foundation
 import Glibc
 import Testing
 
-/// A private real-time sound server for daemon tests: the headless PulseAudio of
-/// shared/audio-testing (started here unless `scripts/test.sh` already did), with its pipe
-/// sink captured from the FIFO.
+/// A private real-time sound server for daemon tests: the repository's headless PulseAudio
+/// (`scripts/headless-pulse.sh`, started here unless `scripts/test.sh` already did), with its
+/// pipe sink captured from the FIFO.
 final class Pulse: @unchecked Sendable {
     static let shared: Pulse? = Pulse()
     let env: [String: String]
@@ -13,12 +13,11 @@ final class Pulse: @unchecked Sendable {
     private let dir: String?
 
     private init?() {
-        guard let shared = E2E.shared else { return nil }
-        let script = shared.appendingPathComponent("audio-testing/headless-pulse.sh").path
+        let script = E2E.pulseScript
         let pe = ProcessInfo.processInfo.environment
         if let server = pe["PULSE_SERVER"], let fifo = pe["SOMACUE_PULSE_FIFO"] {
             env = ["PULSE_SERVER": server, "PULSE_COOKIE": pe["PULSE_COOKIE"] ?? "",
-                   "ALSA_CONFIG_PATH": shared.appendingPathComponent("audio-testing/to-pulse.conf").path]
+                   "ALSA_CONFIG_PATH": E2E.alsaConf("to-pulse.conf")]
             self.fifo = fifo
             startedHere = false
             dir = nil
@@ -38,7 +37,7 @@ final class Pulse: @unchecked Sendable {
         dir = vars["SOMACUE_PULSE_DIR"]
         atexit {
             if let p = Pulse.shared, p.startedHere, let d = p.dir {
-                _ = try? E2E.run("/bin/bash", [E2E.shared!.appendingPathComponent("audio-testing/headless-pulse.sh").path, "stop"],
+                _ = try? E2E.run("/bin/bash", [E2E.pulseScript, "stop"],
                                  env: ["SOMACUE_PULSE_DIR": d, "PATH": "/usr/bin:/bin"])
             }
         }

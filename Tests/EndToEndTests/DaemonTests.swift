@@ -8,7 +8,7 @@ import Testing
 @Suite("Daemon", .serialized)
 struct DaemonTests {
     func requirePulse() throws -> Pulse {
-        try #require(Pulse.shared, "headless PulseAudio could not be started (shared/audio-testing missing?)")
+        try #require(Pulse.shared, "headless PulseAudio could not be started (scripts/headless-pulse.sh; are pulseaudio and pactl installed? run scripts/deps.sh)")
     }
 
     /// The offline render of the test session (left channel) with the daemon's own environment.

@@ -21,17 +21,10 @@ enum E2E {
     static var somacue: String { products.appendingPathComponent("somacue").path }
     static var somacued: String { products.appendingPathComponent("somacued").path }
 
-    /// shared/ beside the checkout (CI clones elsewhere with a copy of shared/ next to it).
-    static let shared: URL? = {
-        if let env = ProcessInfo.processInfo.environment["SOMACUE_SHARED_DIR"] { return URL(fileURLWithPath: env) }
-        var url = repo
-        while url.path != "/" {
-            let candidate = url.deletingLastPathComponent().appendingPathComponent("shared")
-            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("audio-testing").path) { return candidate }
-            url = url.deletingLastPathComponent()
-        }
-        return nil
-    }()
+    /// The repository's own headless-audio harness: `scripts/headless-pulse.sh` and the ALSA
+    /// configurations in `scripts/alsa/`.
+    static let pulseScript = repo.appendingPathComponent("scripts/headless-pulse.sh").path
+    static func alsaConf(_ name: String) -> String { repo.appendingPathComponent("scripts/alsa/\(name)").path }
 
     struct Result {
         var status: Int32

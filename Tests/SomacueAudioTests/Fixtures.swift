@@ -5,7 +5,7 @@ import Testing
 
 /// A private temporary directory, removed when the value is released. It also holds the
 /// HOME, TMPDIR and XDG_RUNTIME_DIR given to fixture generators (espeak-ng touches PulseAudio
-/// client state even with `-w`; see shared/audio-testing/README.md, "Hermetic checklist").
+/// client state under HOME and TMPDIR even with `-w`).
 final class FixtureDir: @unchecked Sendable {
     let path: String
 
@@ -133,26 +133,11 @@ enum Fixtures {
 
     static func hasTool(_ name: String) -> Bool { FileManager.default.isExecutableFile(atPath: which(name)) }
 
-    /// The shared/ folder: $SOMACUE_SHARED_DIR, else the first ancestor of this source file
-    /// that holds `shared/audio-testing` (CI clones the repo with shared/ beside it).
-    static let sharedDir: String? = {
-        if let env = ProcessInfo.processInfo.environment["SOMACUE_SHARED_DIR"], !env.isEmpty { return env }
-        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while url.path != "/" {
-            let candidate = url.appendingPathComponent("shared")
-            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("audio-testing").path) {
-                return candidate.path
-            }
-            url = url.deletingLastPathComponent()
-        }
-        return nil
-    }()
-
-    /// shared/audio-testing/capture-raw.conf, if found.
+    /// The repository's unclocked capture device, `scripts/alsa/capture-raw.conf`, if present.
     static var captureRawConf: String? {
-        sharedDir.map { "\($0)/audio-testing/capture-raw.conf" }.flatMap {
-            FileManager.default.fileExists(atPath: $0) ? $0 : nil
-        }
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/alsa/capture-raw.conf").path
+        return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 
     /// A deterministic Int16 test pattern covering the extremes, zero and a ramp.

@@ -80,7 +80,7 @@ func counterToneCallback(_ input: UnsafeRawPointer?, _ output: UnsafeMutableRawP
 struct PortAudioTests {
     @Test("with capture-raw.conf: default and substring lookup, listing errors, a bit-exact paInt16 stream")
     func portAudio_captureDevice() throws {
-        let conf = try #require(Fixtures.captureRawConf, "shared/audio-testing not found; set SOMACUE_SHARED_DIR")
+        let conf = try #require(Fixtures.captureRawConf, "scripts/alsa/capture-raw.conf is missing from the checkout")
         let dir = try FixtureDir("pa-capture")
         let (log, output) = try runScenario("captureScenario", alsaConfig: conf, dir: dir)
         #expect(log.contains("devices: somacue_null, default*"), "\(log)")
