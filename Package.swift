@@ -46,6 +46,8 @@ let package = Package(
         .target(name: "SomacueAudio", dependencies: ["SomacueCore", "SomacuePlatform", "CSndFile", "CPortAudio", "CSampleRate"]),
         .target(name: "SomacueEngine", dependencies: ["SomacueCore", "SomacuePlatform", "SomacueAudio", "SomacueProtocol"]),
         .target(name: "SomacueProtocol", dependencies: ["SomacueCore"]),
+        // `somacue service install/uninstall`: files, units, manifest; Glibc only, for the light CLI.
+        .target(name: "SomacueInstall", dependencies: ["SomacuePlatform"]),
         .target(name: "SomacueDaemon", dependencies: ["SomacueCore", "SomacueProtocol", "SomacuePlatform"]),
         .executableTarget(
             name: "somacued",
@@ -55,7 +57,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "somacue",
-            dependencies: ["SomacueCore", "SomacuePlatform", "SomacueProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SomacueCore", "SomacuePlatform", "SomacueProtocol", "SomacueInstall", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             linkerSettings: staticSwift
         ),
         // Test helper: drives the render kernel under the malloc interposer in a process of its own.

@@ -16,8 +16,10 @@ public final class ControlServer {
     public let socketPath: String
     /// Only this user's connections are served (checked with SO_PEERCRED).
     public let allowedUID: uid_t
-    /// Where READY=1 / STOPPING=1 go (systemd's `$NOTIFY_SOCKET`); nil sends nothing.
+    /// Where READY=1 / STOPPING=1 / STATUS= / WATCHDOG=1 go (systemd's `$NOTIFY_SOCKET`); nil sends nothing.
     public var notifySocket: String? = Platform.env("NOTIFY_SOCKET")
+    /// Seconds between WATCHDOG=1 pings (half of systemd's `WATCHDOG_USEC`); nil sends none.
+    public var watchdogInterval: Double? = SocketActivation.watchdogInterval()
     /// Loop iterations so far; lets tests check that an idle daemon does not wake up.
     let iterations = Atomic<Int>(0)
 
@@ -44,12 +46,23 @@ public final class ControlServer {
     /// instead of spinning.
     private var acceptPausedUntil: Double?
     private var readBuffer: UnsafeMutableBufferPointer<UInt8>?
+    /// A listening socket systemd passed (socket activation): used as it is, never bound,
+    /// probed, unlinked or removed.
+    private let inherited: SocketActivation.Inherited?
+    /// When the next WATCHDOG=1 is due (monotonic seconds).
+    private var watchdogDue: Double?
+    /// The last STATUS= sent, and when the player's progress is next looked at for it.
+    private var lastStatus: String?
+    private var statusDue: Double?
 
     private static let readChunk = 65_536
 
+    /// `inherited`: the socket systemd passed (see `SocketActivation.take()`); `socketPath` is
+    /// then only its name, for messages.
     public init(socketPath: String, config: Config, player: PlayerControl, appVersion: String, logger: DaemonLogger,
-                allowedUID: uid_t = getuid(), handleSignals: Bool = true) {
-        self.socketPath = socketPath
+                allowedUID: uid_t = getuid(), handleSignals: Bool = true, inherited: SocketActivation.Inherited? = nil) {
+        self.socketPath = inherited?.path ?? socketPath
+        self.inherited = inherited
         self.config = config
         self.player = player
         self.appVersion = appVersion
@@ -88,6 +101,11 @@ public final class ControlServer {
     /// (e.g. exit 75 when another daemon answers) before opening the audio device.
     public func bind() throws(ServerError) {
         guard listener == nil else { return }
+        if let inherited {
+            listener = UnixSocket.Listener(fd: inherited.fd, device: 0, inode: 0, inheritedFromSystemd: true)
+            logger.info("listening on \(socketPath) (socket from systemd)")
+            return
+        }
         let bound = try UnixSocket.listen(at: socketPath)
         listener = bound
         if bound.replacedStale { logger.notice("removed the stale socket of a daemon that is gone: \(socketPath)") }
@@ -122,11 +140,13 @@ public final class ControlServer {
         }
         if readBuffer == nil { readBuffer = .allocate(capacity: Self.readChunk) }
         stopRequested = false
-        systemdNotify("READY=1\nSTATUS=listening on \(socketPath)", socket: notifySocket)
+        lastStatus = player.statusLine
+        systemdNotify("READY=1\nSTATUS=\(lastStatus ?? "")", socket: notifySocket)
+        if let interval = watchdogInterval { watchdogDue = Platform.monotonicSeconds() + interval }
 
         let failure = serve(wakeFD: wake.read)
 
-        systemdNotify("STOPPING=1", socket: notifySocket)
+        systemdNotify("STOPPING=1\nSTATUS=Stopping", socket: notifySocket)
         logger.notice(failure == nil ? "shutting down" : "shutting down after an error")
         closeListener()
         player.shutdown()
@@ -181,7 +201,9 @@ public final class ControlServer {
                 tickDue = nil
                 player.tick()
             }
-            distributeEvents()
+            let hadEvents = distributeEvents()
+            updateStatus(force: hadEvents)
+            keepWatchdogHappy()
             expireIdleClients()
             if clients.contains(where: \.closed) { clients.removeAll(where: \.closed) }
         }
@@ -204,6 +226,7 @@ public final class ControlServer {
             deadline = min(deadline ?? expiry, expiry)
         }
         if let paused = acceptPausedUntil { deadline = min(deadline ?? paused, paused) }
+        if let due = watchdogDue { deadline = min(deadline ?? due, due) }
         guard let deadline else { return -1 }
         // Rounded up: waking a fraction of a millisecond early would just spin once more.
         let ms = ((deadline - now) * 1000).rounded(.up)
@@ -493,9 +516,11 @@ public final class ControlServer {
 
     // MARK: Events and timers
 
-    private func distributeEvents() {
+    /// Sends the pending events; true when there were any.
+    @discardableResult
+    private func distributeEvents() -> Bool {
         let events = player.takeEvents()
-        guard !events.isEmpty else { return }
+        guard !events.isEmpty else { return false }
         // Encoded once, shared by every subscriber.
         let lines = events.map { (name: $0.0, bytes: Array(encodeEvent($0.0, $0.1).utf8)) }
         let limit = config.maxEventQueueBytes
@@ -512,6 +537,31 @@ public final class ControlServer {
                 close(client, "dropped: \(client.output.eventBytes) bytes of events unread (max_event_queue_bytes = \(limit))")
             }
         }
+        return true
+    }
+
+    /// STATUS= for `systemctl --user status`: on every state change, and once a second while a
+    /// session is active (the progress); an idle daemon is not woken for it.
+    private func updateStatus(force: Bool) {
+        guard notifySocket != nil else { return }
+        let now = Platform.monotonicSeconds()
+        let active = player.tickInterval != nil
+        guard force || (active && now >= (statusDue ?? 0)) else { return }
+        statusDue = active ? now + 1 : nil
+        let line = player.statusLine
+        guard line != lastStatus else { return }
+        lastStatus = line
+        systemdNotify("STATUS=" + line, socket: notifySocket)
+    }
+
+    /// WATCHDOG=1 from the loop itself, so it stops when the loop stops turning. A lost audio
+    /// device does not stop it: that is waited out, not a reason for systemd to restart us.
+    private func keepWatchdogHappy() {
+        guard let interval = watchdogInterval, let due = watchdogDue else { return }
+        let now = Platform.monotonicSeconds()
+        guard now >= due else { return }
+        systemdNotify("WATCHDOG=1", socket: notifySocket)
+        watchdogDue = now + interval
     }
 
     /// Subscribers wait for events as long as they like; anyone else must show signs of life.
@@ -527,7 +577,8 @@ public final class ControlServer {
     private func closeListener() {
         guard let listener else { return }
         Glibc.close(listener.fd)
-        UnixSocket.removeIfOwn(socketPath, listener)
+        // systemd's socket unit owns an inherited socket file (RemoveOnStop=).
+        if !listener.inheritedFromSystemd { UnixSocket.removeIfOwn(socketPath, listener) }
         self.listener = nil
     }
 }

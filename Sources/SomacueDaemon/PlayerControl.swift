@@ -24,4 +24,10 @@ public protocol PlayerControl: AnyObject {
     func shutdown()
     /// Set by the server so that `status` can report it.
     var clientCount: Int { get set }
+    /// One line for systemd's STATUS=: "Idle", "Playing Gluteal Release, 4:10 of 11:32".
+    var statusLine: String { get }
+}
+
+extension PlayerControl {
+    public var statusLine: String { "Running" }
 }

@@ -115,6 +115,8 @@ enum UnixSocket {
         var inode: UInt64
         /// A leftover socket of a daemon that died was removed first.
         var replacedStale = false
+        /// Passed by systemd: never unlinked.
+        var inheritedFromSystemd = false
     }
 
     /// Creates the socket's directory (0700, parents too), replaces a stale socket, refuses a

@@ -511,6 +511,15 @@ public final class LivePlayer {
         return o.json
     }
 
+    /// For systemd's STATUS=: "Playing Gluteal Release, 4:10 of 11:32", "Paused ...", "Idle".
+    public var statusLine: String {
+        guard let a = active, state != .idle else { return "Idle" }
+        let t = a.timeline
+        let pos = FrameCount(min(a.pausedAt ?? a.position, t.frames.value))
+        let what = state == .paused ? "Paused" : "Playing"
+        return "\(what) \(t.sessionTitle), \(formatClock(t.sampleRate.seconds(pos))) of \(formatClock(t.sampleRate.seconds(t.frames)))"
+    }
+
     func sessionList() -> JSON {
         if durations == nil {
             var d: [String: Double] = [:]

@@ -13,27 +13,18 @@ public struct Paths: Sendable {
         self.userDir = userDir
     }
 
-    /// `$SOMACUE_DATA_DIR`, then `<executable dir>/../share/somacue`, then the source checkout
-    /// this binary was built from (so `swift run` and `.build/release/somacue` work in a clone).
+    /// The shipped data by `DataDirectory`'s rule (SOMACUE_DATA_DIR, PREFIX/share/somacue next to
+    /// the binary, the checkout around a build folder, XDG_DATA_HOME and XDG_DATA_DIRS); never the
+    /// checkout this binary was compiled from.
     public static func discover() throws(EngineError) -> Paths {
         let user: String = {
             if let x = Platform.env("XDG_CONFIG_HOME") { return x + "/somacue" }
             return (Platform.env("HOME") ?? "/root") + "/.config/somacue"
         }()
-        if let d = Platform.env("SOMACUE_DATA_DIR") {
-            guard Platform.fileType(d) == .directory else {
-                throw EngineError("somacue: SOMACUE_DATA_DIR=\(d) is not a directory; unset it or point it at a folder with sessions/, exercises/ and cues/", status: ExitStatus.noInput)
-            }
-            return Paths(dataDir: d, userDir: user)
+        switch DataDirectory.locate() {
+        case .success(let dir): return Paths(dataDir: dir, userDir: user)
+        case .failure(let notFound): throw EngineError("somacue: \(notFound)", status: ExitStatus.noInput)
         }
-        if let exe = Platform.executablePath() {
-            let share = Platform.dirname(Platform.dirname(exe)) + "/share/somacue"
-            if Platform.fileType(share + "/sessions") == .directory { return Paths(dataDir: share, userDir: user) }
-        }
-        // #filePath is Sources/SomacueEngine/Paths.swift in the checkout.
-        let checkout = Platform.dirname(Platform.dirname(Platform.dirname(#filePath)))
-        if Platform.fileType(checkout + "/sessions") == .directory { return Paths(dataDir: checkout, userDir: user) }
-        throw EngineError("somacue: cannot find the shipped sessions; set SOMACUE_DATA_DIR to the folder holding sessions/, exercises/ and cues/", status: ExitStatus.noInput)
     }
 
     public var defaultConfigFile: String { userDir + "/config.toml" }

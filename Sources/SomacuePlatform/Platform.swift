@@ -60,6 +60,10 @@ public enum Platform {
         public var errno: Int32
         public var description: String { "\(path): \(String(cString: strerror(errno)))" }
         public var isNotFound: Bool { errno == ENOENT || errno == ENOTDIR }
+        public init(path: String, errno: Int32) {
+            self.path = path
+            self.errno = errno
+        }
     }
 
     /// Reads a whole file as UTF-8 (invalid bytes are replaced).

@@ -270,6 +270,8 @@ extension Controller {
             control(.stop, socket) { s in elapsed(s).map { "Stopped at \($0)." } ?? "Stopped." }
         case .next, .prev:
             control(command, socket, landed)
+        case .resume:
+            resumeStartingDaemon(socket)
         case .ping:
             let (client, _) = send(.ping, socket)
             client.close()
@@ -279,6 +281,30 @@ extension Controller {
             control(command, socket, pausedOrPlaying)
         }
         Platform.exit(ExitStatus.ok)
+    }
+
+    /// `resume` starts somacued when none answers, as `start` does: a daemon that comes back
+    /// after a crash or a reboot restores the interrupted session paused, and this resumes it.
+    static func resumeStartingDaemon(_ socket: String?) {
+        let path = socketPath(socket)
+        var client: ControlClient
+        switch ControlClient.connect(path, timeout: replyTimeout) {
+        case .success(let c):
+            client = c
+        case .failure(.notRunning):
+            guard !spawningDisabledByEnvironment() else { fail(.notRunning(path: path)) }
+            do { client = try spawnDaemon(socketPath: path) } catch { exit(ExitStatus.unavailable, error.message) }
+            client.setReadTimeout(slowReplyTimeout)
+        case .failure(let error):
+            fail(error)
+        }
+        do {
+            let reply = try client.request(.resume)
+            client.close()
+            Platform.writeStdout(pausedOrPlaying(reply.json["data"] ?? .object([])) + "\n")
+        } catch {
+            fail(error)
+        }
     }
 
     static func status(json: Bool, _ socket: String?) -> Never {

@@ -10,7 +10,8 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the daemon in the foreground (what systemd and `somacue start` run).",
         discussion: """
-            Listens on --socket, else $SOMACUE_SOCKET, else $XDG_RUNTIME_DIR/somacue/socket.
+            Listens on --socket, else $SOMACUE_SOCKET, else $XDG_RUNTIME_DIR/somacue/socket;
+            under socket activation (somacued.socket) on the socket systemd passes instead.
             SIGTERM or SIGINT fade out and exit 0; SIGHUP reloads config, sessions and voices.
             The protocol is described in docs/PROTOCOL.md.
             """)
@@ -19,10 +20,22 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         let logger = DaemonLogger()
+        // A socket from systemd (somacued.socket) is used as it is; only without one is a path chosen and bound.
+        let inherited: SocketActivation.Inherited?
+        switch SocketActivation.take() {
+        case .success(let passed): inherited = passed
+        case .failure(let failure):
+            Platform.writeStderr("somacued: \(failure)")
+            throw ExitCode(ExitStatus.usage)
+        }
         let socketPath: String
-        do { socketPath = try ControlServer.socketPath(explicit: socket) } catch {
-            Platform.writeStderr("somacued: \(error)")
-            throw ExitCode(error.exitStatus)
+        if let inherited {
+            socketPath = inherited.path
+        } else {
+            do { socketPath = try ControlServer.socketPath(explicit: socket) } catch {
+                Platform.writeStderr("somacued: \(error)")
+                throw ExitCode(error.exitStatus)
+            }
         }
         let player: LivePlayer
         do {
@@ -33,7 +46,7 @@ struct Serve: ParsableCommand {
             throw ExitCode(error.status)
         }
         let server = ControlServer(socketPath: socketPath, config: player.config, player: player,
-                                   appVersion: somacueVersion, logger: logger)
+                                   appVersion: somacueVersion, logger: logger, inherited: inherited)
         // Runs on the server's thread, inside the reload it triggered.
         player.onReload = { [unowned server] in server.updateLimits($0) }
         do {

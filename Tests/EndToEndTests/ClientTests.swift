@@ -39,7 +39,8 @@ struct ClientTests {
 
     @Test func everyControllerVerbWithoutADaemonExits69AndSaysHowToStartOne() throws {
         let (env, dir) = Self.isolated()
-        let cases: [[String]] = [["pause"], ["resume"], ["toggle"], ["stop"], ["next"], ["prev"], ["tempo", "0.9"],
+        // (`resume` starts a daemon like `start` does: see startNeverSpawnsWhenToldNotTo.)
+        let cases: [[String]] = [["pause"], ["toggle"], ["stop"], ["next"], ["prev"], ["tempo", "0.9"],
                                  ["volume", "voice", "0.8"], ["status"], ["status", "--json"], ["follow"], ["follow", "--json"],
                                  ["ping"], ["reload"], ["start", "release-the-lower-back", "--no-spawn"]]
         for args in cases {
@@ -66,6 +67,8 @@ struct ClientTests {
 
     @Test func startNeverSpawnsWhenToldNotTo() throws {
         let (env, dir) = Self.isolated(["SOMACUE_NO_SPAWN": "1"])
+        let resumed = try Self.somacue(["resume"], env: env)
+        #expect(resumed.status == 69 && resumed.stderr.hasPrefix("somacue: somacued is not running"), "\(resumed.stderr)")
         let r = try Self.somacue(["start", "release-the-lower-back"], env: env)
         #expect(r.status == 69)
         #expect(r.stderr.contains("SOMACUE_NO_SPAWN") && r.stderr.contains("systemctl --user start somacued"), "\(r.stderr)")
@@ -448,7 +451,10 @@ struct ClientTests {
         try rewritten.write(to: copy, atomically: true, encoding: .utf8)
         var env = E2E.cleanEnvironment()
         env["XDG_RUNTIME_DIR"] = runtime.path
-        let r = try E2E.run(tool, ["--user", "verify", "--man=no", copy.path], env: env)
+        // The service requires the socket unit: both are verified together.
+        let socketUnit = dir.appendingPathComponent("somacued.socket")
+        try FileManager.default.copyItem(at: E2E.repo.appendingPathComponent("systemd/somacued.socket"), to: socketUnit)
+        let r = try E2E.run(tool, ["--user", "verify", "--man=no", socketUnit.path, copy.path], env: env)
         #expect(r.status == 0, "\(r.stderr)")
         // Unknown keys and bad values are only warnings: any output is a failure.
         #expect(r.stderr.isEmpty && r.stdout.isEmpty, "\(r.stdout)\(r.stderr)")
