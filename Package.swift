@@ -44,7 +44,9 @@ let package = Package(
         .target(name: "SomacueCore"),
         .target(name: "SomacuePlatform", dependencies: ["SomacueCore"]),
         .target(name: "SomacueAudio", dependencies: ["SomacueCore", "SomacuePlatform", "CSndFile", "CPortAudio", "CSampleRate"]),
-        .target(name: "SomacueEngine", dependencies: ["SomacueCore", "SomacuePlatform", "SomacueAudio", "SomacueProtocol"]),
+        .target(name: "SomacueEngine", dependencies: ["SomacueCore", "SomacuePlatform", "SomacueAudio", "SomacueProtocol", "SomacueRecords"]),
+        // What outlives a daemon: the practice history (and the saved session state).
+        .target(name: "SomacueRecords", dependencies: ["SomacueCore", "SomacuePlatform", "SomacueProtocol"]),
         .target(name: "SomacueProtocol", dependencies: ["SomacueCore"]),
         // `somacue service install/uninstall`: files, units, manifest; Glibc only, for the light CLI.
         .target(name: "SomacueInstall", dependencies: ["SomacuePlatform"]),
@@ -57,7 +59,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "somacue",
-            dependencies: ["SomacueCore", "SomacuePlatform", "SomacueProtocol", "SomacueInstall", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SomacueCore", "SomacuePlatform", "SomacueProtocol", "SomacueInstall", "SomacueRecords", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             linkerSettings: staticSwift
         ),
         // Test helper: drives the render kernel under the malloc interposer in a process of its own.

@@ -43,6 +43,8 @@ public final class LivePlayer {
         /// A seek sent to the audio thread and not yet applied: until then, the position to
         /// reason from (two quick `next`s must move two exercises).
         var pendingSeek: (token: Int, frame: Int64)?
+        /// Wall-clock start, for the history.
+        let startedAt = Platform.wallClock()
 
         /// The timeline frame playing now, or the one a pending seek will jump to.
         var position: Int64 { pendingSeek?.frame ?? mixer.pointee.position.load(ordering: .acquiring) }
@@ -108,9 +110,11 @@ public final class LivePlayer {
 
     func start(_ args: StartArgs) -> Result<JSON, ProtocolError> {
         if active != nil {
-            guard args.replace == true else {
+            // A session that just ended (its stop sound or end chime still playing) needs no `replace`.
+            guard args.replace == true || state == .idle else {
                 return .failure(ProtocolError(.wrongState, "a session is \(state.rawValue); stop it first, or start with replace"))
             }
+            if let a = active, state != .idle { recordHistory(a, .stopped, at: a.pausedAt ?? a.position) }
             closeActive(emitIdle: false)
         }
         let session: Session
@@ -215,6 +219,7 @@ public final class LivePlayer {
         let out = a.mixer.pointee.outputPosition.load(ordering: .acquiring)
         a.closeAfterOutput = out + lead + Int64(a.timeline.sampleRate.hz) * 2 / 5
         let elapsed = a.timeline.sampleRate.seconds(FrameCount(a.mixer.pointee.position.load(ordering: .acquiring)))
+        recordHistory(a, .stopped, at: a.pausedAt ?? a.mixer.pointee.position.load(ordering: .acquiring))
         events.append((.finished, [("session", .string(a.timeline.sessionID)), ("reason", .string("stopped"))]))
         setState(.idle)
         var o = JSONObject()
@@ -367,6 +372,7 @@ public final class LivePlayer {
         if !a.stream.isActive && state == .playing {
             events.append((.error, [("code", .string("device_error")), ("message", .string("the audio device stopped; the session ended"))]))
             log("audio device \(a.device) stopped")
+            recordHistory(a, .interrupted, at: a.position)
             closeActive(emitIdle: true)
             return
         }
@@ -397,6 +403,7 @@ public final class LivePlayer {
                 a.finishedAt = out
                 events.append((.finished, [("session", .string(t.sessionID)), ("reason", .string("completed"))]))
                 log("finished \(t.sessionID)")
+                recordHistory(a, .completed, at: t.frames.value)
                 // Keep feeding silence briefly so the end chime is never clipped by the sink.
                 a.closeAfterOutput = out + Int64(t.sampleRate.hz) * 2 / 5
                 setState(.idle)

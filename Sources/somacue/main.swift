@@ -96,6 +96,7 @@ struct Somacue: ParsableCommand {
                 Start.self, Pause.self, Resume.self, Toggle.self, Stop.self, Next.self, Prev.self,
                 TempoVerb.self, VolumeVerb.self, Status.self, Follow.self, Ping.self, Reload.self,
             ]),
+            CommandGroup(name: "Practice", subcommands: [History.self]),
             CommandGroup(name: "Setup", subcommands: [Service.self]),
         ]
     )

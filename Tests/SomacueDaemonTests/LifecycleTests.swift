@@ -121,13 +121,32 @@ struct LifecycleTests {
         h.server.notifySocket = listener.name
         try h.start()
         defer { removeTree(h.directory) }
-        #expect(listener.receive() == "READY=1\nSTATUS=listening on \(h.path)")
+        // STATUS= comes from the player (the fake one has no session to name).
+        #expect(listener.receive() == "READY=1\nSTATUS=Running")
         h.server.requestReload()
         let reloading = listener.receive() ?? ""
         #expect(reloading.hasPrefix("RELOADING=1\nMONOTONIC_USEC="))
         #expect(listener.receive() == "READY=1")
         h.stop()
-        #expect(listener.receive() == "STOPPING=1")
+        #expect(listener.receive() == "STOPPING=1\nSTATUS=Stopping")
+    }
+
+    @Test func watchdogPingsComeFromTheLoopAtTheInterval() throws {
+        let h = Harness()
+        let listener = try NotifyListener(name: h.directory + "/notify")
+        h.server.notifySocket = listener.name
+        h.server.watchdogInterval = 0.2
+        try h.start()
+        defer { removeTree(h.directory) }
+        #expect(listener.receive() == "READY=1\nSTATUS=Running")
+        // An idle loop still wakes for them, and never sooner than the interval.
+        var times: [Double] = []
+        for _ in 0..<4 {
+            #expect(listener.receive() == "WATCHDOG=1")
+            times.append(Platform.monotonicSeconds())
+        }
+        for (a, b) in zip(times, times.dropFirst()) { #expect(b - a > 0.15, "\(b - a) s apart") }
+        h.stop()
     }
 
     @Test func notifyToPathAndAbstractSockets() throws {
