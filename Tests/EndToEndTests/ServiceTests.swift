@@ -118,8 +118,9 @@ struct ServiceTests {
         let gone = try E2E.run(bin.appendingPathComponent("somacue").path, ["service", "uninstall", "--prefix", prefix.path], env: env)
         #expect(gone.status == 0, "\(gone.stderr)")
         #expect(!FileManager.default.fileExists(atPath: prefix.path), "left behind: \(Self.tree(prefix))")
-        // (The log of the daemon `start` launched is the user's, like the history.)
-        let after = Self.tree(home).filter { !$0.hasSuffix("somacued.log") }
+        // (What running somacue made, the log of the daemon `start` launched and the cue-header
+        // cache, is the user's, like the history.)
+        let after = Self.tree(home).filter { !$0.hasSuffix("somacued.log") && !$0.hasPrefix(".cache") }
         #expect(after == before, "home changed: \(after.symmetricDifference(before))")
         #expect(try String(contentsOf: userConfig, encoding: .utf8) == "[session]\nsafety_note = false\n")
         let again = try E2E.run(E2E.somacue, ["service", "uninstall", "--prefix", prefix.path], env: env)
