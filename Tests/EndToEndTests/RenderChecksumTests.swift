@@ -1,0 +1,22 @@
+import Foundation
+import Testing
+
+/// Pins the exact samples of a real render: a shipped session with the shipped voice, through
+/// the engine's own file writer. Change the expected value only in a commit that means to change
+/// the sound (new cues, a new mix), and say so in it; speed work must leave it alone.
+@Suite("Render checksum")
+struct RenderChecksumE2ETests {
+    @Test func shortShippedSessionRendersTheSameSamples() throws {
+        let dir = E2E.tempDir("checksum")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("warm-up.wav")
+        let r = try E2E.somacue("render", "strength-warm-up", "--tempo", "2", "-o", out.path)
+        #expect(r.status == 0, "\(r.stderr)")
+        let wav = try E2E.wavSamples(out)
+        #expect(wav.rate == 48_000 && wav.channels == 2)
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for v in wav.samples { h = (h ^ UInt64(UInt16(bitPattern: v))) &* 0x100_0000_01b3 }
+        #expect(wav.samples.count == 2 * 12_812_920, "frames \(wav.samples.count / 2)")
+        #expect(h == 0x96a3_d251_3646_3c9d, "checksum \(String(h, radix: 16))")
+    }
+}
