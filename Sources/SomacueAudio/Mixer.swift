@@ -218,6 +218,11 @@ public struct MixerState: ~Copyable {
     let transportGain: UnsafeMutablePointer<Float>
     let timelineFrame: UnsafeMutablePointer<Int64>
     let overlays: UnsafeMutablePointer<OverlaySlot>
+    /// Block offsets [touchedFrom, touchedTo) where `accumulate` wrote into the accumulators in
+    /// the block being rendered. Outside it they hold zeros: the accumulators are all zero
+    /// between blocks, and only the touched range is cleared after each block.
+    var touchedFrom = 0
+    var touchedTo = 0
     /// First event that may still sound.
     var cursor = 0
     var mode = TransportMode.playing
@@ -252,8 +257,11 @@ public struct MixerState: ~Copyable {
     init(table: EventTable, master: Float, voice: Float, tone: Float) {
         self.table = table
         voiceAcc = .allocate(capacity: MixerTuning.maxBlock * 2)
+        voiceAcc.initialize(repeating: 0, count: MixerTuning.maxBlock * 2)
         toneAcc = .allocate(capacity: MixerTuning.maxBlock * 2)
+        toneAcc.initialize(repeating: 0, count: MixerTuning.maxBlock * 2)
         presence = .allocate(capacity: MixerTuning.maxBlock)
+        presence.initialize(repeating: 0, count: MixerTuning.maxBlock)
         transportGain = .allocate(capacity: MixerTuning.maxBlock)
         timelineFrame = .allocate(capacity: MixerTuning.maxBlock)
         overlays = .allocate(capacity: MixerTuning.overlaySlots)
@@ -410,7 +418,13 @@ func applyCommands(_ st: UnsafeMutablePointer<MixerState>) {
 }
 
 /// Adds the timeline's cues for timeline frames [from, from + m) into the accumulators at
-/// block offset `k`.
+/// block offset `k`, and widens the block's touched range to cover what it wrote.
+///
+/// Each cue's frames fall into edges (the 2 ms fades, and for voices the 10 ms ramp of the
+/// ducking presence) and an interior where the gain is the event's own and the presence is
+/// exactly 1. Edges go through `accumulateEdge`, frame by frame with the full arithmetic; the
+/// interior runs a plain multiply-add loop. Both compute every sample with the same operations
+/// in the same order, so the split changes no output bit.
 @_noLocks
 func accumulate(_ st: UnsafeMutablePointer<MixerState>, from: Int64, frames m: Int, at k0: Int) {
     let to = from + Int64(m)
@@ -425,6 +439,7 @@ func accumulate(_ st: UnsafeMutablePointer<MixerState>, from: Int64, frames m: I
     while cursor < count && events[cursor].end <= from { cursor += 1 }
     st.pointee.cursor = cursor
 
+    let scale: Float = 1.0 / 32768
     var j = cursor
     while j < count && events[j].start < to {
         let e = events[j]
@@ -434,32 +449,80 @@ func accumulate(_ st: UnsafeMutablePointer<MixerState>, from: Int64, frames m: I
         let last = min(to, e.end)
         let acc = e.isVoice ? voiceAcc : toneAcc
         let fade = Int64(min(MixerTuning.cueFadeFrames, Int(e.frames / 2)))
-        var f = first
-        while f < last {
-            let i = f - e.start
-            var g = e.gain
-            if i < fade {
-                g *= Float(i + 1) / Float(fade + 1)
-            } else if i >= e.frames - fade {
-                g *= Float(e.frames - i) / Float(fade + 1)
-            }
-            let k = k0 + Int(f - from)
-            let scale: Float = 1.0 / 32768
+        // Cue-relative frames [a, b) to render; [s, t) is their interior part.
+        let a = first - e.start
+        let b = last - e.start
+        var interiorStart = fade
+        var interiorEnd = e.frames - fade
+        if e.isVoice {
+            // presence = min(1, (i + 1) / ramp, (frames - i) / ramp) is exactly 1 from
+            // i + 1 >= ramp to frames - i >= ramp.
+            let ramp = Int64(MixerTuning.duckRampFrames)
+            interiorStart = max(interiorStart, ramp - 1)
+            interiorEnd = min(interiorEnd, e.frames - ramp + 1)
+        }
+        let s = min(max(interiorStart, a), b)
+        let t = min(max(interiorEnd, s), b)
+        let kFirst = k0 + Int(first - from)
+        st.pointee.touchedFrom = min(st.pointee.touchedFrom, kFirst)
+        st.pointee.touchedTo = max(st.pointee.touchedTo, kFirst + Int(b - a))
+        if s > a { accumulateEdge(e, fade: fade, cueFrames: a..<s, at: kFirst, acc: acc, presence: presence) }
+        if t > s {
+            let g = e.gain
+            let len = Int(t - s)
+            let k = kFirst + Int(s - a)
+            let dst = acc + 2 * k
             if e.channels == 1 {
-                let s = Float(e.samples[Int(i)]) * scale * g
-                acc[2 * k] += s
-                acc[2 * k + 1] += s
+                let src = e.samples + Int(s)
+                for i in 0..<len {
+                    let x = Float(src[i]) * scale * g
+                    dst[2 * i] += x
+                    dst[2 * i + 1] += x
+                }
             } else {
-                acc[2 * k] += Float(e.samples[2 * Int(i)]) * scale * g
-                acc[2 * k + 1] += Float(e.samples[2 * Int(i) + 1]) * scale * g
+                let src = e.samples + 2 * Int(s)
+                for i in 0..<(2 * len) {
+                    dst[i] += Float(src[i]) * scale * g
+                }
             }
             if e.isVoice {
-                let ramp = Float(MixerTuning.duckRampFrames)
-                let p = min(1, min(Float(i + 1) / ramp, Float(e.frames - i) / ramp))
-                if p > presence[k] { presence[k] = p }
+                // Presence never exceeds 1, so the maximum with 1 is 1.
+                (presence + k).update(repeating: 1, count: len)
             }
-            f += 1
         }
+        if b > t { accumulateEdge(e, fade: fade, cueFrames: t..<b, at: kFirst + Int(t - a), acc: acc, presence: presence) }
+    }
+}
+
+/// Cue-relative frames `cueFrames` of `e` into `acc` from block offset `k0`, with the fade and
+/// the presence ramp computed for each frame.
+@_noLocks
+@inline(__always)
+func accumulateEdge(_ e: KernelEvent, fade: Int64, cueFrames: Range<Int64>, at k0: Int,
+                    acc: UnsafeMutablePointer<Float>, presence: UnsafeMutablePointer<Float>) {
+    var k = k0
+    for i in cueFrames {
+        var g = e.gain
+        if i < fade {
+            g *= Float(i + 1) / Float(fade + 1)
+        } else if i >= e.frames - fade {
+            g *= Float(e.frames - i) / Float(fade + 1)
+        }
+        let scale: Float = 1.0 / 32768
+        if e.channels == 1 {
+            let s = Float(e.samples[Int(i)]) * scale * g
+            acc[2 * k] += s
+            acc[2 * k + 1] += s
+        } else {
+            acc[2 * k] += Float(e.samples[2 * Int(i)]) * scale * g
+            acc[2 * k + 1] += Float(e.samples[2 * Int(i) + 1]) * scale * g
+        }
+        if e.isVoice {
+            let ramp = Float(MixerTuning.duckRampFrames)
+            let p = min(1, min(Float(i + 1) / ramp, Float(e.frames - i) / ramp))
+            if p > presence[k] { presence[k] = p }
+        }
+        k += 1
     }
 }
 
@@ -498,8 +561,9 @@ func renderBlock(_ st: UnsafeMutablePointer<MixerState>, frames n: Int,
     let voiceAcc = st.pointee.voiceAcc
     let toneAcc = st.pointee.toneAcc
     let presence = st.pointee.presence
-    for i in 0..<(2 * n) { voiceAcc[i] = 0; toneAcc[i] = 0 }
-    for i in 0..<n { presence[i] = 0 }
+    // The accumulators are all zero here (cleared after the previous block); nothing touched yet.
+    st.pointee.touchedFrom = n
+    st.pointee.touchedTo = 0
 
     // Walk the block in chunks of constant transport mode.
     var k = 0
@@ -565,11 +629,103 @@ func renderBlock(_ st: UnsafeMutablePointer<MixerState>, frames n: Int,
     }
 
     let total = st.pointee.table.totalFrames
+    let overlays = st.pointee.overlays
+    let touchedFrom = st.pointee.touchedFrom
+    let touchedTo = st.pointee.touchedTo
+    var anyOverlay = false
+    for s in 0..<MixerTuning.overlaySlots where overlays[s].active { anyOverlay = true }
+    let ramping = st.pointee.master.remaining > 0 || st.pointee.voice.remaining > 0 || st.pointee.tone.remaining > 0
+    if anyOverlay || ramping {
+        mixFrames(st, 0..<n, out: out, floatOut: floatOut)
+    } else if touchedFrom < touchedTo {
+        // Steady gains, no overlay. Outside the touched range every accumulator is +0, so each
+        // sample there is (+0 x gains) + 0 = +0 (the + 0 for the absent overlays turns a -0 into
+        // +0 too): exactly what the full arithmetic gives.
+        writeSilence(0..<touchedFrom, out: out, floatOut: floatOut)
+        mixSteady(st, touchedFrom..<touchedTo, out: out, floatOut: floatOut)
+        writeSilence(touchedTo..<n, out: out, floatOut: floatOut)
+    } else {
+        writeSilence(0..<n, out: out, floatOut: floatOut)
+    }
+    if touchedFrom < touchedTo {
+        let width = touchedTo - touchedFrom
+        (voiceAcc + 2 * touchedFrom).update(repeating: 0, count: 2 * width)
+        (toneAcc + 2 * touchedFrom).update(repeating: 0, count: 2 * width)
+        (presence + touchedFrom).update(repeating: 0, count: width)
+    }
+    var active = 0
+    for s in 0..<MixerTuning.overlaySlots where overlays[s].active { active += 1 }
+    st.pointee.activeOverlays.store(active, ordering: .releasing)
+    st.pointee.outputFrame += Int64(n)
+    st.pointee.outputPosition.store(st.pointee.outputFrame, ordering: .releasing)
+    if case .playing = st.pointee.mode, st.pointee.position.load(ordering: .relaxed) >= total {
+        st.pointee.finished.store(true, ordering: .releasing)
+    }
+}
+
+/// Silent frames: +0 as Float, 0 as Int16.
+@_noLocks
+@inline(__always)
+func writeSilence(_ frames: Range<Int>, out: UnsafeMutablePointer<Int16>, floatOut: UnsafeMutablePointer<Float>?) {
+    guard !frames.isEmpty else { return }
+    (out + 2 * frames.lowerBound).update(repeating: 0, count: 2 * frames.count)
+    floatOut.map { ($0 + 2 * frames.lowerBound).update(repeating: 0, count: 2 * frames.count) }
+}
+
+/// The mix of block frames `frames` while the class gains hold still and no overlay plays: the
+/// same arithmetic as `mixFrames`, with the gains read once.
+@_noLocks
+func mixSteady(_ st: UnsafeMutablePointer<MixerState>, _ frames: Range<Int>,
+               out: UnsafeMutablePointer<Int16>, floatOut: UnsafeMutablePointer<Float>?) {
+    let master = st.pointee.master.current
+    let voice = st.pointee.voice.current
+    let tone = st.pointee.tone.current
+    let total = st.pointee.table.totalFrames
+    let voiceAcc = st.pointee.voiceAcc
+    let toneAcc = st.pointee.toneAcc
+    let presence = st.pointee.presence
+    let transportGain = st.pointee.transportGain
+    let timelineFrame = st.pointee.timelineFrame
+    if let floatOut {
+        for k in frames {
+            let toneGain = tone * (1 - (1 - MixerTuning.duckGain) * presence[k])
+            let tf = timelineFrame[k]
+            let audible = tf >= 0 && tf < total
+            for c in 0..<2 {
+                var x = (voiceAcc[2 * k + c] * voice + toneAcc[2 * k + c] * toneGain) * master * transportGain[k]
+                if !audible { x = 0 }
+                x = softLimit(x + 0)
+                floatOut[2 * k + c] = x
+                out[2 * k + c] = quantize(x)
+            }
+        }
+    } else {
+        for k in frames {
+            let toneGain = tone * (1 - (1 - MixerTuning.duckGain) * presence[k])
+            let tf = timelineFrame[k]
+            let audible = tf >= 0 && tf < total
+            for c in 0..<2 {
+                var x = (voiceAcc[2 * k + c] * voice + toneAcc[2 * k + c] * toneGain) * master * transportGain[k]
+                if !audible { x = 0 }
+                out[2 * k + c] = quantize(softLimit(x + 0))
+            }
+        }
+    }
+}
+
+/// The full per-frame mix: gain ramps, overlay sounds, the timeline's accumulators.
+@_noLocks
+func mixFrames(_ st: UnsafeMutablePointer<MixerState>, _ frames: Range<Int>,
+               out: UnsafeMutablePointer<Int16>, floatOut: UnsafeMutablePointer<Float>?) {
+    let total = st.pointee.table.totalFrames
+    let voiceAcc = st.pointee.voiceAcc
+    let toneAcc = st.pointee.toneAcc
+    let presence = st.pointee.presence
     let transportGain = st.pointee.transportGain
     let timelineFrame = st.pointee.timelineFrame
     let overlays = st.pointee.overlays
     let scale: Float = 1.0 / 32768
-    for k in 0..<n {
+    for k in frames {
         let master = st.pointee.master.next()
         let voice = st.pointee.voice.next()
         let tone = st.pointee.tone.next()
@@ -609,14 +765,6 @@ func renderBlock(_ st: UnsafeMutablePointer<MixerState>, frames n: Int,
             out[2 * k + c] = quantize(x)
         }
     }
-    var active = 0
-    for s in 0..<MixerTuning.overlaySlots where overlays[s].active { active += 1 }
-    st.pointee.activeOverlays.store(active, ordering: .releasing)
-    st.pointee.outputFrame += Int64(n)
-    st.pointee.outputPosition.store(st.pointee.outputFrame, ordering: .releasing)
-    if case .playing = st.pointee.mode, st.pointee.position.load(ordering: .relaxed) >= total {
-        st.pointee.finished.store(true, ordering: .releasing)
-    }
 }
 
 /// Linear below the knee, then a rational curve that approaches but never reaches full scale,
@@ -635,13 +783,17 @@ func softLimit(_ x: Float) -> Float {
 /// Float in [-1, 1] to 16-bit: x 32768 (the scale libsndfile and ALSA read 16-bit with, so a
 /// 16-bit cue at unity gain comes back exactly), rounding half away from zero, clamped, no
 /// dither. The same samples go to the device and to 16-bit files.
+///
+/// Total: the value is clamped before it is converted (NaN, which no sane input produces, gives
+/// 0), and the conversion truncates a value already known to lie in (-32768, 32767).
 @inline(__always)
 func quantize(_ x: Float) -> Int16 {
     var v = x * 32768
     v = v >= 0 ? v + 0.5 : v - 0.5
     if v >= 32767 { return 32767 }
     if v <= -32768 { return -32768 }
-    return Int16(v)
+    if v.isNaN { return 0 }
+    return Int16(truncatingIfNeeded: Int32(v))
 }
 
 /// The PortAudio stream callback: renders straight into the device buffer. `userData` is the

@@ -114,4 +114,13 @@ struct RenderChecksumTests {
         #expect(sum.ints == 0x561f_7799_c34c_f2b1, "ints \(String(sum.ints, radix: 16))")
         #expect(sum.floats == 0xb8a8_dfa7_71bd_215a, "floats \(String(sum.floats, radix: 16))")
     }
+
+    @Test func kernelQuantizationIsTotal() {
+        #expect(quantize(.nan) == 0)
+        #expect(quantize(.infinity) == 32767)
+        #expect(quantize(-.infinity) == -32768)
+        #expect(quantize(.greatestFiniteMagnitude) == 32767)
+        #expect(quantize(32767.4 / 32768) == 32767)
+        #expect(quantize(-32767.6 / 32768) == -32768)
+    }
 }
