@@ -37,10 +37,7 @@ public final class LoadedCue: @unchecked Sendable {
         self.sampleRate = sampleRate
         self.frames = FrameCount(buffer.count / channels)
         let out = UnsafeMutableBufferPointer<Int16>.allocate(capacity: buffer.count)
-        for i in 0..<buffer.count {
-            let v = (buffer[i] * 32768).rounded()
-            out[i] = v >= 32767 ? 32767 : (v <= -32768 ? -32768 : Int16(v))
-        }
+        for i in 0..<buffer.count { out[i] = quantizeCueSample(buffer[i]) }
         buffer.deallocate()
         self.pcm = UnsafeBufferPointer(out)
     }
@@ -55,6 +52,23 @@ public final class LoadedCue: @unchecked Sendable {
     deinit {
         UnsafeMutableBufferPointer(mutating: pcm).deallocate()
     }
+}
+
+/// x 32768, rounded half away from zero, clamped to 16 bits; NaN gives 0. Inline arithmetic
+/// instead of `rounded()`, which is a call to libm's `roundf` per sample: truncate (exact for
+/// a clamped value), then step away from zero when the cut-off part is at least one half (the
+/// difference of a float and its truncation is exact, so this is `roundf`'s result bit for bit).
+@inline(__always)
+func quantizeCueSample(_ x: Float) -> Int16 {
+    let v = x * 32768
+    if v >= 32767 { return 32767 }
+    if v <= -32768 { return -32768 }
+    if v.isNaN { return 0 }
+    let t = Int32(v)
+    let rest = v - Float(t)
+    if rest >= 0.5 { return Int16(truncatingIfNeeded: t + 1) }
+    if rest <= -0.5 { return Int16(truncatingIfNeeded: t - 1) }
+    return Int16(truncatingIfNeeded: t)
 }
 
 /// Why a cue file cannot be used. Every case names the file and carries the reason: libsndfile's

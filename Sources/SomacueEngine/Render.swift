@@ -19,10 +19,13 @@ public func renderToFile(_ loaded: LoadedSession, config: Config, path: String, 
     }
     let mixer = loaded.makeMixer(config: config)
     defer { MixerState.deallocate(mixer) }
-    let block = MixerTuning.maxBlock
+    // 64 Ki frames (256 KB of 16-bit stereo) per write: few system calls, and still small
+    // enough to stay in the cache between the kernel and the writer.
+    let block = 1 << 16
     let ints = UnsafeMutablePointer<Int16>.allocate(capacity: block * 2)
-    let floats = UnsafeMutablePointer<Float>.allocate(capacity: block * 2)
-    defer { ints.deallocate(); floats.deallocate() }
+    // Float samples only for a float file; the 16-bit ones are the kernel's own output.
+    let floats: UnsafeMutablePointer<Float>? = format == .wavFloat ? .allocate(capacity: block * 2) : nil
+    defer { ints.deallocate(); floats?.deallocate() }
     let total = loaded.plan.timeline.frames.value
     var done: Int64 = 0
     var lastShown = -1
@@ -31,7 +34,7 @@ public func renderToFile(_ loaded: LoadedSession, config: Config, path: String, 
         let n = Int(min(Int64(block), total - done))
         mixerRender(mixer, frames: n, into: ints, floatOut: floats)
         do {
-            if format == .wavFloat {
+            if let floats {
                 try writer.write(UnsafeBufferPointer(start: floats, count: n * 2))
             } else {
                 try writer.write(UnsafeBufferPointer(start: ints, count: n * 2))

@@ -115,6 +115,30 @@ struct RenderChecksumTests {
         #expect(sum.floats == 0xb8a8_dfa7_71bd_215a, "floats \(String(sum.floats, radix: 16))")
     }
 
+    @Test func cueQuantizationMatchesRoundedBitForBit() {
+        func reference(_ x: Float) -> Int16 {
+            let v = (x * 32768).rounded()
+            return v >= 32767 ? 32767 : (v <= -32768 ? -32768 : Int16(v))
+        }
+        // Every half step and its neighbours, across the whole 16-bit range and beyond.
+        var checked = 0
+        var mismatches: [Float] = []
+        for h in stride(from: -65_540, through: 65_540, by: 1) {
+            let v = Float(h) / 2
+            for x in [v, v.nextUp, v.nextDown] {
+                let sample = x / 32768
+                if quantizeCueSample(sample) != reference(sample) { mismatches.append(x) }
+                checked += 1
+            }
+        }
+        #expect(mismatches.isEmpty, "differs at x 32768 = \(mismatches.prefix(10))")
+        for x: Float in [0, -0, 1, -1, 2, -2, 1e-9, -1e-9, .infinity, -.infinity, .greatestFiniteMagnitude] {
+            #expect(quantizeCueSample(x) == reference(x))
+        }
+        #expect(quantizeCueSample(.nan) == 0)
+        #expect(checked > 390_000)
+    }
+
     @Test func kernelQuantizationIsTotal() {
         #expect(quantize(.nan) == 0)
         #expect(quantize(.infinity) == 32767)
