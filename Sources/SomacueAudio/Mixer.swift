@@ -341,6 +341,17 @@ func post(_ st: UnsafeMutablePointer<MixerState>, _ note: MixerNote) {
     _ = st.pointee.notes.push(.note(note))
 }
 
+extension MixerState {
+    /// Before the stream starts (no audio thread yet): hold the timeline at `frame`, as after a
+    /// completed pause, so that the stream plays silence until a `resume`. A restored session
+    /// starts this way.
+    public static func holdBeforeStart(_ st: UnsafeMutablePointer<MixerState>, at frame: Int64) {
+        st.pointee.mode = .held
+        st.pointee.position.store(frame, ordering: .releasing)
+        resetCursor(st)
+    }
+}
+
 @_noLocks
 func resetCursor(_ st: UnsafeMutablePointer<MixerState>) {
     st.pointee.cursor = 0

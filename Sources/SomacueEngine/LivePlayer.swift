@@ -2,6 +2,7 @@ import SomacueAudio
 import SomacueCore
 import SomacuePlatform
 import SomacueProtocol
+import SomacueRecords
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,8 +44,13 @@ public final class LivePlayer {
         /// A seek sent to the audio thread and not yet applied: until then, the position to
         /// reason from (two quick `next`s must move two exercises).
         var pendingSeek: (token: Int, frame: Int64)?
-        /// Wall-clock start, for the history.
-        let startedAt = Platform.wallClock()
+        /// Wall-clock start, for the history (a restored session keeps its first start).
+        var startedAt = Platform.wallClock()
+        /// Fingerprint of the layout at the starting tempo, and that tempo (for state.json).
+        var inputs = ""
+        var startTempo: Tempo
+        /// Brought back from state.json by a new daemon: when that was saved.
+        var restoredFrom: Int64?
 
         /// The timeline frame playing now, or the one a pending seek will jump to.
         var position: Int64 { pendingSeek?.frame ?? mixer.pointee.position.load(ordering: .acquiring) }
@@ -58,6 +64,7 @@ public final class LivePlayer {
             self.device = device
             self.voice = voice
             self.tempo = loaded.plan.timeline.tempo
+            self.startTempo = loaded.plan.timeline.tempo
         }
     }
 
@@ -75,6 +82,8 @@ public final class LivePlayer {
     public var clientCount = 0
     /// Called after a successful reload with the new configuration (the server's limits).
     public var onReload: ((Config) -> Void)?
+    /// Keeps state.json (nil when there is no state folder).
+    var stateWriter: StateWriter?
 
     public init(paths: Paths, configPath: String?, log: @escaping (String) -> Void) throws(EngineError) {
         self.paths = paths
@@ -84,6 +93,11 @@ public final class LivePlayer {
         library = Library.load(paths: paths)
         volumes = (config.masterVolume, config.voiceVolume, config.toneVolume)
         for d in library.diagnostics { log("library: \(d)") }
+        if let path = StateFile.path() {
+            let logger = log
+            nonisolated(unsafe) let sendableLog = logger
+            stateWriter = StateWriter(path: path) { sendableLog($0) }
+        }
     }
 
     // MARK: Commands
@@ -111,10 +125,13 @@ public final class LivePlayer {
     func start(_ args: StartArgs) -> Result<JSON, ProtocolError> {
         if active != nil {
             // A session that just ended (its stop sound or end chime still playing) needs no `replace`.
-            guard args.replace == true || state == .idle else {
+            guard args.replace == true || state == .idle || active?.restoredFrom != nil else {
                 return .failure(ProtocolError(.wrongState, "a session is \(state.rawValue); stop it first, or start with replace"))
             }
-            if let a = active, state != .idle { recordHistory(a, .stopped, at: a.pausedAt ?? a.position) }
+            if let a = active, state != .idle {
+                recordHistory(a, .stopped, at: a.pausedAt ?? a.position)
+                stateWriter?.remove()
+            }
             closeActive(emitIdle: false)
         }
         let session: Session
@@ -131,6 +148,24 @@ public final class LivePlayer {
             let code: ErrorCode = error.message.contains("no voice") ? .noSuchVoice : (error.status == ExitStatus.usage ? .outOfRange : .invalidSession)
             return .failure(ProtocolError(code, error.message.dropPrefix("somacue: ")))
         }
+        let opened: Active
+        switch openSession(planned, voice: voice, holdAt: nil) {
+        case .success(let a): opened = a
+        case .failure(let e): return .failure(e)
+        }
+        opened.inputs = Self.fingerprint(planned)
+        active = opened
+        setState(.playing)
+        log("playing \(session.id) on \(opened.device) at tempo \(planned.timeline.tempo)")
+        var o = JSONObject()
+        o.set("state", state.rawValue)
+        o.set("session", sessionJSON())
+        return .success(o.json)
+    }
+
+    /// Decodes the cues, opens the device and starts the stream; `holdAt` starts it held (paused)
+    /// at that timeline frame.
+    func openSession(_ planned: PlannedSession, voice: String, holdAt: Int64?) -> Result<Active, ProtocolError> {
         let loaded: LoadedSession
         do { loaded = try LoadedSession(plan: planned, quality: ResamplerQuality(config: config)) } catch {
             return .failure(ProtocolError(.invalidSession, error.message.dropPrefix("somacue: ")))
@@ -148,6 +183,7 @@ public final class LivePlayer {
         cfg.voiceVolume = volumes.voice
         cfg.toneVolume = volumes.tone
         let mixer = loaded.makeMixer(config: cfg)
+        if let holdAt { MixerState.holdBeforeStart(mixer, at: holdAt) }
         let stream: PortAudioOutputStream
         do {
             stream = try PortAudioOutputStream(device: device, sampleRate: planned.timeline.sampleRate, channels: 2, framesPerBuffer: 0,
@@ -159,13 +195,7 @@ public final class LivePlayer {
             PortAudio.terminate()
             return .failure(ProtocolError(.deviceError, "\(error)".dropPrefix("somacue: ")))
         }
-        active = Active(loaded: loaded, mixer: mixer, stream: stream, device: device.name, voice: voice)
-        setState(.playing)
-        log("playing \(session.id) on \(device.name) at tempo \(planned.timeline.tempo)")
-        var o = JSONObject()
-        o.set("state", state.rawValue)
-        o.set("session", sessionJSON())
-        return .success(o.json)
+        return .success(Active(loaded: loaded, mixer: mixer, stream: stream, device: device.name, voice: voice))
     }
 
     func pause() -> Result<JSON, ProtocolError> {
@@ -179,6 +209,7 @@ public final class LivePlayer {
         let report = waitForPause(a.mixer, token: token) { handleNote($0, a) }
         let frame = report.completed?.timeline ?? a.mixer.pointee.position.load(ordering: .acquiring)
         a.pausedAt = frame
+        saveState(a, at: frame)
         playOverlays(a.loaded, a.mixer, ["tone-pause", "paused"])
         setState(.paused)
         var o = JSONObject()
@@ -201,6 +232,7 @@ public final class LivePlayer {
         let lead = playOverlays(a.loaded, a.mixer, ["tone-resume", "resumed"])
         _ = a.mixer.pointee.send(.resume(token: token, from: from, delay: lead))
         a.pausedAt = nil
+        a.restoredFrom = nil
         setState(.playing)
         var o = JSONObject()
         o.set("state", state.rawValue)
@@ -220,6 +252,7 @@ public final class LivePlayer {
         a.closeAfterOutput = out + lead + Int64(a.timeline.sampleRate.hz) * 2 / 5
         let elapsed = a.timeline.sampleRate.seconds(FrameCount(a.mixer.pointee.position.load(ordering: .acquiring)))
         recordHistory(a, .stopped, at: a.pausedAt ?? a.mixer.pointee.position.load(ordering: .acquiring))
+        stateWriter?.remove()
         events.append((.finished, [("session", .string(a.timeline.sessionID)), ("reason", .string("stopped"))]))
         setState(.idle)
         var o = JSONObject()
@@ -373,6 +406,7 @@ public final class LivePlayer {
             events.append((.error, [("code", .string("device_error")), ("message", .string("the audio device stopped; the session ended"))]))
             log("audio device \(a.device) stopped")
             recordHistory(a, .interrupted, at: a.position)
+            stateWriter?.remove()
             closeActive(emitIdle: true)
             return
         }
@@ -382,6 +416,7 @@ public final class LivePlayer {
             // Phase and exercise changes, then the cues that have started.
             if let idx = t.segments.lastIndex(where: { $0.frame <= pos }), idx != a.lastSegment {
                 a.lastSegment = idx
+                saveState(a, at: t.segments[idx].frame.value)
                 let seg = t.segments[idx]
                 if seg.exerciseIndex != a.lastExercise {
                     a.lastExercise = seg.exerciseIndex
@@ -404,6 +439,7 @@ public final class LivePlayer {
                 events.append((.finished, [("session", .string(t.sessionID)), ("reason", .string("completed"))]))
                 log("finished \(t.sessionID)")
                 recordHistory(a, .completed, at: t.frames.value)
+                stateWriter?.remove()
                 // Keep feeding silence briefly so the end chime is never clipped by the sink.
                 a.closeAfterOutput = out + Int64(t.sampleRate.hz) * 2 / 5
                 setState(.idle)
@@ -429,6 +465,7 @@ public final class LivePlayer {
         // exit (0, within 2 s) when asked to.
         signal(SIGALRM) { _ in _exit(0) }
         alarm(2)
+        defer { stateWriter?.flush() }
         guard let a = active else { return }
         // Fade out (150 ms) before closing, so a daemon stop never clicks.
         _ = a.mixer.pointee.send(.stop(token: -1))
@@ -509,6 +546,10 @@ public final class LivePlayer {
             o.set("voice", a.voice)
             o.set("device", a.device)
             o.set("underruns", a.mixer.pointee.underruns.load(ordering: .relaxed))
+            if let saved = a.restoredFrom {
+                o.set("restored", true)
+                o.set("saved", Platform.isoUTC(saved))
+            }
         } else {
             o.set("tempo", config.tempo.value)
             o.set("voice", config.voice)

@@ -50,6 +50,10 @@ struct Serve: ParsableCommand {
         // Runs on the server's thread, inside the reload it triggered.
         player.onReload = { [unowned server] in server.updateLimits($0) }
         do {
+            // Socket first (another daemon means exit 75 before touching the device), then the
+            // session a previous daemon left, then serve.
+            try server.bind()
+            player.restoreSavedSession()
             try server.run()
         } catch {
             if case .alreadyRunning = error {
