@@ -7,7 +7,7 @@ import PackageDescription
 //   SomacueAudio     the only importer of libsndfile, PortAudio and libsamplerate.
 //   SomacueEngine    glue: library lookup, voices, prepared sessions, play and render.
 //   somacued         engine executable (offline verbs; the daemon later).
-//   somacue          the light controller: no audio library, no Foundation, static stdlib.
+//   somacue          the light controller: no audio library, no Foundation, fully static executable.
 // Links the Swift runtime (and FoundationEssentials, which ArgumentParser uses) statically: the
 // CLI starts faster and the daemon idles in less memory. SwiftPM's --static-swift-stdlib adds
 // the same libraries, but only for a whole build.
@@ -24,6 +24,14 @@ let sanitizerBuild: Bool = {
 }()
 let staticSwift: [LinkerSetting] = sanitizerBuild ? [] : [
     .unsafeFlags(["-static-stdlib", "-l_FoundationCollections", "-l_FoundationCShims", "-lswiftSynchronization"]),
+]
+
+// The light CLI is one fully static executable: no dynamic loader, no relocations to apply, no
+// libraries to look up, which is most of its start-up time otherwise. glibc's name-service
+// functions (getpwuid_r, which FoundationEssentials links) would need NSS at run time in a static
+// binary, so `somacue` makes no name-service lookups: it reads $HOME and the XDG variables only.
+let staticExecutable: [LinkerSetting] = sanitizerBuild ? [] : [
+    .unsafeFlags(["-static-executable", "-l_FoundationCollections", "-l_FoundationCShims", "-lswiftSynchronization"]),
 ]
 
 let package = Package(
@@ -60,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "somacue",
             dependencies: ["SomacueCore", "SomacuePlatform", "SomacueProtocol", "SomacueInstall", "SomacueRecords", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            linkerSettings: staticSwift
+            linkerSettings: staticExecutable
         ),
         // Test helper: drives the render kernel under the malloc interposer in a process of its own.
         .executableTarget(

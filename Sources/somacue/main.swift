@@ -3,7 +3,7 @@ import SomacuePlatform
 import SomacueProtocol
 
 // somacue: the user's one entry point. It stays light (no audio library, no C++, no
-// Foundation, static Swift stdlib) so it starts about as fast as `mpc`. Engine verbs are
+// Foundation, one fully static executable) so it starts about as fast as `mpc`. Engine verbs are
 // handed to the sibling `somacued` with the same arguments; exec passes its exit status through.
 
 let version = "0.1.0"
