@@ -14,7 +14,7 @@ import Glibc
 /// The device is open only while a session plays or is paused. When idle, the player holds no
 /// stream, no PortAudio instance and asks for no timer.
 public final class LivePlayer {
-    public enum State: String { case idle, playing, paused }
+    public enum State: String { case idle, playing, paused, waitingForDevice = "waiting_for_device" }
 
     /// Overlay sounds for transport changes, so every state change is audible.
     public static let overlayCues: [CueRequirement] = [
@@ -29,8 +29,13 @@ public final class LivePlayer {
     final class Active {
         let loaded: LoadedSession
         var timeline: Timeline
-        let mixer: UnsafeMutablePointer<MixerState>
-        let stream: PortAudioOutputStream
+        /// Replaced when the device comes back after a loss (see DeviceWait.swift).
+        var mixer: UnsafeMutablePointer<MixerState>
+        var stream: PortAudioOutputStream
+        /// Set while the device is gone: the session waits at a phase start (DeviceWait.swift).
+        var waiting: DeviceWait?
+        /// False while waiting: PortAudio was terminated so that it re-lists devices.
+        var holdsPortAudio = true
         let device: String
         let voice: String
         var tempo: Tempo
@@ -105,6 +110,13 @@ public final class LivePlayer {
     public func handle(_ command: Command) -> Result<JSON, ProtocolError> {
         switch command {
         case .start(let args): return start(args)
+        case .pause where state == .waitingForDevice: return setWaitTarget(.paused)
+        case .resume where state == .waitingForDevice: return setWaitTarget(.playing)
+        case .toggle where state == .waitingForDevice: return setWaitTarget(active?.waiting?.then == .paused ? .playing : .paused)
+        case .next where state == .waitingForDevice, .prev where state == .waitingForDevice:
+            return .failure(ProtocolError(.wrongState, "waiting for the audio device; `stop` ends the session"))
+        case .tempo where state == .waitingForDevice && active != nil:
+            return .failure(ProtocolError(.wrongState, "waiting for the audio device; the tempo can change once it is back"))
         case .pause: return pause()
         case .resume: return resume()
         case .toggle: return state == .paused ? resume() : pause()
@@ -243,6 +255,7 @@ public final class LivePlayer {
 
     func stop() -> Result<JSON, ProtocolError> {
         guard let a = active, state != .idle else { return .failure(ProtocolError(.wrongState, "no session is playing")) }
+        if a.waiting != nil { return stopWhileWaiting(a) }
         token += 1
         _ = a.mixer.pointee.send(.stop(token: token))
         // The stop sound follows the fade; the device closes once it has played.
@@ -392,22 +405,26 @@ public final class LivePlayer {
 
     // MARK: Ticks
 
-    public var tickInterval: Int? { active == nil ? nil : 20 }
+    public var tickInterval: Int? {
+        guard let a = active else { return nil }  // idle: no timer at all
+        return a.waiting == nil ? 20 : DeviceWait.probeIntervalMs
+    }
 
     public func tick() {
         guard let a = active else { return }
+        if a.waiting != nil {
+            tickWaiting(a)
+            return
+        }
         while let note = a.mixer.pointee.nextNote() { handleNote(note, a) }
         let out = a.mixer.pointee.outputPosition.load(ordering: .acquiring)
         if let close = a.closeAfterOutput {
             if out >= close || !a.stream.isActive { closeActive(emitIdle: false) }
             return
         }
-        if !a.stream.isActive && state == .playing {
-            events.append((.error, [("code", .string("device_error")), ("message", .string("the audio device stopped; the session ended"))]))
-            log("audio device \(a.device) stopped")
-            recordHistory(a, .interrupted, at: a.position)
-            stateWriter?.remove()
-            closeActive(emitIdle: true)
+        if !a.stream.isActive && (state == .playing || state == .paused) {
+            // The stream stays open while paused, so a loss is noticed then too.
+            enterWait(a)
             return
         }
         let pos = FrameCount(a.mixer.pointee.position.load(ordering: .acquiring))
@@ -482,7 +499,7 @@ public final class LivePlayer {
         a.stream.close()
         MixerState.deallocate(a.mixer)
         active = nil
-        PortAudio.terminate()
+        if a.holdsPortAudio { PortAudio.terminate() }
         if emitIdle || state != .idle { setState(.idle) }
     }
 
@@ -546,6 +563,9 @@ public final class LivePlayer {
             o.set("voice", a.voice)
             o.set("device", a.device)
             o.set("underruns", a.mixer.pointee.underruns.load(ordering: .relaxed))
+            if let w = a.waiting {
+                o.set("waiting", JSONObject().with("then", w.then.rawValue).with("since", Platform.isoUTC(w.since)).json)
+            }
             if let saved = a.restoredFrom {
                 o.set("restored", true)
                 o.set("saved", Platform.isoUTC(saved))
@@ -564,7 +584,7 @@ public final class LivePlayer {
         guard let a = active, state != .idle else { return "Idle" }
         let t = a.timeline
         let pos = FrameCount(min(a.pausedAt ?? a.position, t.frames.value))
-        let what = state == .paused ? "Paused" : "Playing"
+        let what = state == .paused ? "Paused" : state == .waitingForDevice ? "Waiting for the audio device:" : "Playing"
         return "\(what) \(t.sessionTitle), \(formatClock(t.sampleRate.seconds(pos))) of \(formatClock(t.sampleRate.seconds(t.frames)))"
     }
 

@@ -1,0 +1,147 @@
+import Foundation
+import Glibc
+import Testing
+
+/// The sound server goes away and comes back: the daemon waits at the phase start and resumes by
+/// itself (or stays paused), and what it plays afterwards is the render from that phase start.
+/// Each test runs a private headless PulseAudio of its own (scripts/headless-pulse.sh), so that
+/// stopping it disturbs no other test.
+@Suite("Device loss", .serialized)
+struct DeviceLossTests {
+    final class PrivatePulse {
+        let dir: URL
+        let script = E2E.repo.appendingPathComponent("scripts/headless-pulse.sh").path
+        var env: [String: String] = [:]
+        var fifo = ""
+
+        init() throws {
+            dir = E2E.tempDir("pulse-own")
+            try start()
+        }
+
+        func start() throws {
+            var e = ProcessInfo.processInfo.environment
+            e["SOMACUE_PULSE_DIR"] = dir.path
+            let r = try E2E.run("/bin/bash", [script, "start"], env: e)
+            try #require(r.status == 0, "headless-pulse start: \(r.stderr)")
+            for line in r.stdout.split(separator: "\n") where line.hasPrefix("export ") {
+                let kv = line.dropFirst(7).split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2 else { continue }
+                let value = kv[1].replacingOccurrences(of: "\\ ", with: " ")
+                switch kv[0] {
+                case "PULSE_SERVER", "PULSE_COOKIE", "ALSA_CONFIG_PATH": env[kv[0]] = value
+                case "SOMACUE_PULSE_FIFO": fifo = value
+                default: break
+                }
+            }
+        }
+
+        func stop() {
+            var e = ProcessInfo.processInfo.environment
+            e["SOMACUE_PULSE_DIR"] = dir.path
+            _ = try? E2E.run("/bin/bash", [script, "stop"], env: e)
+        }
+
+        deinit { stop() }
+    }
+
+    /// A daemon on `pulse` with `d`'s library, config and state.
+    static func launch(_ d: TestDaemon, _ pulse: PrivatePulse) throws -> Process {
+        d.stop()
+        var env = d.env
+        for (k, v) in pulse.env { env[k] = v }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: E2E.somacued)
+        p.arguments = ["serve"]
+        p.environment = env
+        let log = d.home.appendingPathComponent("own-pulse.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let h = try FileHandle(forWritingTo: log)
+        p.standardError = h
+        p.standardOutput = h
+        try p.run()
+        for _ in 0..<200 {
+            if (try? ControlConnection(path: d.socket)) != nil { break }
+            usleep(50_000)
+        }
+        return p
+    }
+
+    func waitFor(_ c: ControlConnection, _ state: String, timeout: Double = 20) throws -> [String: Any] {
+        let end = Date().addingTimeInterval(timeout)
+        while Date() < end {
+            let s = try c.data("status")
+            if s["state"] as? String == state { return s }
+            usleep(50_000)
+        }
+        throw POSIXError(.ETIMEDOUT)
+    }
+
+    /// The capture holds, after the resume sound, the render from `from` (past the 10 ms fade-in)
+    /// for one second, frame for frame.
+    func expectRenderFrom(_ from: Int, in captured: [Int16], _ expected: [Int16]) throws {
+        let start = from + 480
+        let at = try #require(find(expected[start..<(start + 4_800)], in: captured), "the render from the phase start is not in the capture")
+        let n = 48_000
+        try #require(captured.count >= at + n, "capture too short")
+        if !captured[at..<(at + n)].elementsEqual(expected[start..<(start + n)]) {
+            let i = zip(captured[at..<(at + n)], expected[start..<(start + n)]).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? -1
+            Issue.record("capture differs from the render at frame \(i) after the resume")
+        }
+    }
+
+    func run(paused: Bool) throws {
+        let pulse = try PrivatePulse()
+        let daemonTests = DaemonTests()
+        let d = try TestDaemon()
+        defer { d.stop() }
+        let expected = try daemonTests.render(d)
+        let segments = try #require(try daemonTests.timeline(d)["segments"] as? [[String: Any]])
+        let k = try #require(segments.firstIndex { $0["phase"] as? String == "release" })
+        let phaseStart = try #require(segments[k]["frame"] as? Int)
+        let p = try Self.launch(d, pulse)
+        defer { RestoreTests.end(p) }
+        let c = try d.connect()
+        _ = try c.data("start", ["session": "daemon-test"])
+        _ = try daemonTests.waitUntil(c) { daemonTests.elapsed($0) >= Double(phaseStart) / 48_000 + 0.4 }
+        if paused { _ = try c.data("pause") }
+
+        pulse.stop()
+        let waiting = try waitFor(c, "waiting_for_device")
+        let w = try #require(waiting["waiting"] as? [String: Any], "\(waiting)")
+        #expect(w["then"] as? String == (paused ? "paused" : "playing") && w["since"] is String, "\(w)")
+        #expect(daemonTests.elapsed(waiting) == Double(phaseStart) / 48_000, "waits at the phase start: \(waiting)")
+        // Steering during the wait changes what happens when the device is back.
+        let flipped = try c.data(paused ? "resume" : "pause")
+        #expect(flipped["then"] as? String == (paused ? "playing" : "paused"), "\(flipped)")
+        _ = try c.data(paused ? "pause" : "resume")
+        #expect((try c.data("status")["waiting"] as? [String: Any])?["then"] as? String == (paused ? "paused" : "playing"))
+        #expect(try c.request("next")["ok"] as? Bool == false)
+
+        try pulse.start()
+        let cap = try Pulse.Capture(fifo: pulse.fifo)
+        var resumedFrom = phaseStart
+        if paused {
+            let back = try waitFor(c, "paused")
+            #expect(back["waiting"] == nil && daemonTests.elapsed(back) == Double(phaseStart) / 48_000, "\(back)")
+            let r = try c.data("resume")
+            resumedFrom = try #require(r["frame"] as? Int)
+        } else {
+            _ = try waitFor(c, "playing")
+        }
+        #expect(resumedFrom <= phaseStart && resumedFrom > phaseStart - 48_000)
+        usleep(4_000_000)
+        _ = try c.data("stop")
+        usleep(500_000)
+        let captured = try cap.stop()
+        try expectRenderFrom(resumedFrom, in: captured, expected)
+    }
+
+    @Test func aSoundServerRestartWhilePlayingResumesByItselfFromThePhaseStart() throws {
+        try run(paused: false)
+    }
+
+    @Test func aSoundServerRestartWhilePausedStaysPausedAndResumeWorks() throws {
+        try run(paused: true)
+    }
+}
