@@ -22,6 +22,8 @@ public struct InstallLayout: Sendable, Equatable {
     public var bashCompletion: String { dataHome + "/bash-completion/completions/somacue" }
     public var zshCompletion: String { dataHome + "/zsh/site-functions/_somacue" }
     public var fishCompletion: String { configHome + "/fish/completions/somacue.fish" }
+    /// D-Bus activation files (the MPRIS name), where the session bus looks for them.
+    public var dbusServiceDir: String { dataHome + "/dbus-1/services" }
 
     /// `--prefix DIR` (default `~/.local`), `$XDG_CONFIG_HOME` (default `~/.config`),
     /// `$XDG_DATA_HOME` (default `~/.local/share`).
@@ -153,6 +155,14 @@ public enum ServiceInstaller {
                 items.append(InstallItem(source: src, destination: layout.unitDir + "/" + unit, mode: 0o644,
                                          bytes: Array(unitText(text, binDir: layout.binDir).utf8)))
             }
+            // D-Bus activation files shipped in systemd/, with Exec= naming the installed somacued.
+            for name in Platform.listDirectory(dataSource + "/systemd") where name.hasSuffix(".service") && !unitNames.contains(name) {
+                let src = dataSource + "/systemd/" + name
+                let text = try Platform.readFile(src)
+                guard text.contains("[D-BUS Service]") else { continue }
+                items.append(InstallItem(source: src, destination: layout.dbusServiceDir + "/" + name, mode: 0o644,
+                                         bytes: Array(dbusServiceText(text, binDir: layout.binDir).utf8)))
+            }
             for (name, destination) in completionFiles(layout) {
                 let src = dataSource + "/completions/" + name
                 if Platform.fileType(src) == .regular {
@@ -276,6 +286,13 @@ public enum ServiceInstaller {
             let words = command.split(separator: " ", maxSplits: 1)
             guard let program = words.first, Platform.basename(String(program)) == "somacued" else { return String(line) }
             return "ExecStart=" + binDir + "/somacued" + (words.count > 1 ? " " + words[1] : "")
+        }.joined(separator: "\n")
+    }
+
+    /// A D-Bus activation file with `Exec=` starting the installed somacued.
+    static func dbusServiceText(_ text: String, binDir: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            line.hasPrefix("Exec=") && line.contains("somacued") ? "Exec=" + binDir + "/somacued serve" : String(line)
         }.joined(separator: "\n")
     }
 

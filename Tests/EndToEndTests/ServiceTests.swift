@@ -57,6 +57,12 @@ struct ServiceTests {
         let service = try String(contentsOf: units.appendingPathComponent("somacued.service"), encoding: .utf8)
         #expect(service.contains("\nExecStart=\(prefix.path)/bin/somacued serve\n"), "\(service)")
         #expect(FileManager.default.fileExists(atPath: units.appendingPathComponent("somacued.socket").path))
+        // The MPRIS name's D-Bus activation file, when the repository ships one, starts the installed daemon.
+        let dbusName = "org.mpris.MediaPlayer2.somacue.service"
+        if FileManager.default.fileExists(atPath: E2E.repo.appendingPathComponent("systemd/" + dbusName).path) {
+            let activation = try String(contentsOf: home.appendingPathComponent(".local/share/dbus-1/services/" + dbusName), encoding: .utf8)
+            #expect(activation.contains("\nExec=\(prefix.path)/bin/somacued serve\n") && activation.contains("SystemdService=somacued.service"), "\(activation)")
+        }
         // Idempotent: a second install changes nothing.
         let second = try E2E.run(E2E.somacue, ["service", "install", "--prefix", prefix.path], env: env)
         #expect(second.status == 0 && second.stdout.contains(" 0 changed"), "\(second.stdout)\(second.stderr)")
