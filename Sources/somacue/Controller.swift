@@ -126,6 +126,10 @@ enum Controller {
         case "paused": elapsed(s).map { "Paused at \($0)." } ?? "Paused."
         case "playing": elapsed(s).map { "Playing from \($0)." } ?? "Playing."
         case "idle": "Nothing is playing."
+        case "waiting_for_device":
+            s["then"]?.asString == "paused"
+                ? "Waiting for the audio device; it will stay paused when it is back."
+                : "Waiting for the audio device; it will play on when it is back."
         case let other?: other.prefix(1).uppercased() + other.dropFirst() + "."
         case nil: "Done."
         }

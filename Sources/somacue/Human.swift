@@ -85,6 +85,10 @@ enum Human {
         if let side = s["side"]?.asString { parts.append(side) }
         if let tempo = s["tempo"]?.asNumber { parts.append("tempo \(number(tempo))") }
         if !parts.isEmpty { out += parts.joined(separator: " · ") + "\n" }
+        if let then = s[path: "waiting", "then"]?.asString {
+            out += "The audio device is gone; \(then == "paused" ? "staying paused" : "playing on") from this phase's start once it is back.\n"
+        }
+        if s["restored"] == .bool(true) { out += "Brought back after the daemon restarted; `somacue resume` continues.\n" }
         return out
     }
 

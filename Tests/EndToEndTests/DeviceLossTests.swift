@@ -117,6 +117,8 @@ struct DeviceLossTests {
         _ = try c.data(paused ? "pause" : "resume")
         #expect((try c.data("status")["waiting"] as? [String: Any])?["then"] as? String == (paused ? "paused" : "playing"))
         #expect(try c.request("next")["ok"] as? Bool == false)
+        let human = try E2E.run(E2E.somacue, ["status"], env: d.env)
+        #expect(human.stdout.hasPrefix("waiting_for_device  Daemon Test") && human.stdout.contains("The audio device is gone"), "\(human.stdout)")
 
         try pulse.start()
         let cap = try Pulse.Capture(fifo: pulse.fifo)

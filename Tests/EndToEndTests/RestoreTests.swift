@@ -68,6 +68,8 @@ struct RestoreTests {
         #expect(status["restored"] as? Bool == true && status["saved"] is String, "\(status)")
         #expect(daemonTests.elapsed(status) == Double(phaseStart) / 48_000, "\(status)")
         #expect(try String(contentsOf: log, encoding: .utf8).contains("restored daemon-test"))
+        let human = try E2E.run(E2E.somacue, ["status"], env: d.env)
+        #expect(human.stdout.hasPrefix("paused   Daemon Test") && human.stdout.contains("`somacue resume` continues"), "\(human.stdout)")
 
         let cap = try Pulse.Capture(fifo: pulse.fifo)
         let r = try c2.data("resume")
