@@ -38,6 +38,8 @@ enum E2E {
         let home = tempDir("home")
         env["HOME"] = home.path
         env["XDG_CONFIG_HOME"] = home.appendingPathComponent(".config").path
+        // A daemon started by a test keeps its state and history here, never in the user's.
+        env["XDG_STATE_HOME"] = home.appendingPathComponent(".local/state").path
         env["SOMACUE_DATA_DIR"] = repo.path
         env.removeValue(forKey: "ALSA_CONFIG_PATH")
         for (k, v) in extra { env[k] = v }
