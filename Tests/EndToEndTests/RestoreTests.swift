@@ -95,6 +95,29 @@ struct RestoreTests {
         #expect(!FileManager.default.fileExists(atPath: stateFile.path))
     }
 
+    @Test func aRestartKeepsTheSessionAndStartReplacesARestoredOneWithoutReplace() throws {
+        _ = try #require(Pulse.shared, "headless PulseAudio could not be started")
+        let daemonTests = DaemonTests()
+        let d = try TestDaemon()
+        defer { d.stop() }
+        let c = try d.connect()
+        _ = try c.data("start", ["session": "daemon-test"])
+        _ = try daemonTests.waitUntil(c) { daemonTests.elapsed($0) >= 2 }
+        // SIGTERM (systemctl --user restart) fades out and exits, and keeps the session.
+        d.stop()
+        #expect(d.process.terminationStatus == 0)
+        let (second, _) = try Self.launch(d, log: "restart.log")
+        defer { Self.end(second) }
+        let c2 = try d.connect()
+        let status = try c2.data("status")
+        #expect(status["state"] as? String == "paused" && status["restored"] as? Bool == true, "\(status)")
+        let started = try c2.request("start", ["session": "daemon-test", "tempo": 1.5])
+        #expect(started["ok"] as? Bool == true, "\(started)")
+        let now = try c2.data("status")
+        #expect(now["state"] as? String == "playing" && now["restored"] == nil && now["tempo"] as? Double == 1.5, "\(now)")
+        _ = try c2.data("stop")
+    }
+
     @Test func aDamagedOrOutdatedStateIsReportedAndNeverStopsTheDaemon() throws {
         let d = try TestDaemon()
         let stateDir = d.home.appendingPathComponent("state/somacue")
