@@ -15,8 +15,9 @@ import PackageDescription
 // SOMACUE_SANITIZE=1 (any value but empty or "0") is the one switch for sanitizer builds: it
 // drops every static link flag, because a static runtime hides the sanitizers' interceptors
 // (ASan then reports a false bad-free at the first getcwd and false leaks in the runtime; TSan
-// crashes in the audio callback). Every static flag of the package belongs in `staticSwift`, so
-// this switch stays the single place that decides. Use it with a scratch path of its own:
+// crashes in the audio callback). Every static link setting of the package (`staticSwift`,
+// `staticExecutable` below) is empty when it is set, so this switch stays the single place that
+// decides. Use it with a scratch path of its own:
 //   SOMACUE_SANITIZE=1 swift build --build-tests --sanitize=address --scratch-path .build-asan
 let sanitizerBuild: Bool = {
     guard let value = Context.environment["SOMACUE_SANITIZE"] else { return false }

@@ -4,9 +4,13 @@ import Testing
 
 struct ValidJSON: Sendable, CustomTestStringConvertible {
     let text: String
-    let value: JSON
+    /// Built when a test asks for it, not kept in the global table: LeakSanitizer cannot see a
+    /// `JSON` box through the enum's tag bits, so boxes held by a global until exit would be
+    /// reported as leaks.
+    private let makeValue: @Sendable () -> JSON
+    var value: JSON { makeValue() }
     var testDescription: String { JSON.string(text.count > 60 ? String(text.prefix(60)) + "…" : text).compact }
-    init(_ text: String, _ value: JSON) { self.text = text; self.value = value }
+    init(_ text: String, _ value: @autoclosure @escaping @Sendable () -> JSON) { self.text = text; self.makeValue = value }
 }
 
 struct InvalidJSON: Sendable, CustomTestStringConvertible {
@@ -257,8 +261,9 @@ struct JSONParserTests {
         #expect(ok == 3 * rounds)
         print("4 KB request: rejected \(oneString / rounds), accepted \(valid / rounds); 4 KB of small tokens: \(manyTokens / rounds) per parse")
         // Generous for unoptimised debug builds; release builds are far below this.
-        #expect(oneString / rounds < .milliseconds(2))
-        #expect(valid / rounds < .milliseconds(2))
-        #expect(manyTokens / rounds < .milliseconds(2))
+        let limit = Duration.milliseconds(2) * timingSlack
+        #expect(oneString / rounds < limit)
+        #expect(valid / rounds < limit)
+        #expect(manyTokens / rounds < limit)
     }
 }

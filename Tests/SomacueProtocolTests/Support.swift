@@ -1,6 +1,11 @@
+import Glibc
 import SomacueCore
 import SomacueProtocol
 import Testing
+
+/// Time limits are multiplied by this. `scripts/sanitize.sh` sets `SOMACUE_SANITIZER` (ASan and
+/// TSan slow code down 2x to 15x); the limits stay, only looser. Correctness checks never change.
+let timingSlack: Int = getenv("SOMACUE_SANITIZER") == nil ? 1 : 25
 
 /// One line of input with its expected outcome.
 struct BadLine: Sendable, CustomTestStringConvertible {
