@@ -4,7 +4,7 @@ import PackageDescription
 // Module layout (dependencies point downward only):
 //   SomacueCore      pure Swift: units, TOML, models, pacing engine, timeline, JSON. No C, no I/O.
 //   SomacuePlatform  Glibc only: files, directories, environment, terminals, process exec.
-//   SomacueAudio     the only importer of libsndfile, PortAudio and libsamplerate.
+//   SomacueAudio     the only importer of libsndfile, PortAudio, libsamplerate and libebur128.
 //   SomacueEngine    glue: library lookup, voices, prepared sessions, play and render.
 //   somacued         engine executable (offline verbs; the daemon later).
 //   somacue          the light controller: no audio library, no Foundation, fully static executable.
@@ -50,9 +50,11 @@ let package = Package(
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CPortAudio", pkgConfig: "portaudio-2.0", providers: [.apt(["portaudio19-dev"])]),
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
+        // EBU R 128 loudness of voice cues; imported by SomacueAudio only.
+        .systemLibrary(name: "CEbur128", pkgConfig: "libebur128", providers: [.apt(["libebur128-dev"])]),
         .target(name: "SomacueCore"),
         .target(name: "SomacuePlatform", dependencies: ["SomacueCore"]),
-        .target(name: "SomacueAudio", dependencies: ["SomacueCore", "SomacuePlatform", "CSndFile", "CPortAudio", "CSampleRate"]),
+        .target(name: "SomacueAudio", dependencies: ["SomacueCore", "SomacuePlatform", "CSndFile", "CPortAudio", "CSampleRate", "CEbur128"]),
         .target(name: "SomacueEngine", dependencies: ["SomacueCore", "SomacuePlatform", "SomacueAudio", "SomacueProtocol", "SomacueRecords"]),
         // What outlives a daemon: the practice history (and the saved session state).
         .target(name: "SomacueRecords", dependencies: ["SomacueCore", "SomacuePlatform", "SomacueProtocol"]),

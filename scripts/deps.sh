@@ -4,7 +4,7 @@
 # The Swift 6 toolchain itself is expected on PATH (swift.org's Debian 12 tarball).
 set -euo pipefail
 packages=(
-  libsndfile1-dev portaudio19-dev libsamplerate0-dev libsystemd-dev  # build
+  libsndfile1-dev portaudio19-dev libsamplerate0-dev libebur128-dev libsystemd-dev  # build
   espeak-ng flite sox libsox-fmt-all python3                          # cue generation
   alsa-utils libasound2-plugins pulseaudio pulseaudio-utils           # tests: headless audio (scripts/headless-pulse.sh, scripts/alsa/)
   golang-github-burntsushi-toml-dev                                   # tests: the toml-test conformance suite

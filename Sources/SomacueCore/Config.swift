@@ -10,6 +10,11 @@ public struct Config: Sendable, Equatable {
     public var masterVolume = 1.0
     public var voiceVolume = 1.0
     public var toneVolume = 0.6
+    /// Loudness every voice cue is brought to (EBU R 128, LUFS), before the volumes.
+    public var voiceLUFS = -18.0
+    /// Loudness every tone is brought to; with the default tone volume (0.6) tones sit at about
+    /// the voice's loudness.
+    public var toneLUFS = -14.0
 
     public var tempo = Tempo.normal
     public var voice = "default"
@@ -31,6 +36,7 @@ public struct Config: Sendable, Equatable {
     public static let resamplers = ["best", "medium", "fastest", "linear"]
     public static let volumeRange: ClosedRange<Double> = 0...1.5
     public static let leadInRange: ClosedRange<Double> = 0...600
+    public static let lufsTargetRange: ClosedRange<Double> = -40 ... -6
 }
 
 /// Reads a config table; unknown keys, wrong types and out-of-range values are all reported.
@@ -48,10 +54,12 @@ public func readConfig(_ root: TOMLTable, reader r: inout SchemaReader) -> Confi
         if let v = r.choice(a, "resampler", path: "audio", options: Config.resamplers) { c.resampler = v }
     }
     if let v = r.table(root, "volume", path: "") {
-        r.rejectUnknownKeys(in: v, path: "volume", known: ["master", "voice", "tone"])
+        r.rejectUnknownKeys(in: v, path: "volume", known: ["master", "voice", "tone", "voice_lufs", "tone_lufs"])
         if let x = r.number(v, "master", path: "volume", range: Config.volumeRange) { c.masterVolume = x }
         if let x = r.number(v, "voice", path: "volume", range: Config.volumeRange) { c.voiceVolume = x }
         if let x = r.number(v, "tone", path: "volume", range: Config.volumeRange) { c.toneVolume = x }
+        if let x = r.number(v, "voice_lufs", path: "volume", range: Config.lufsTargetRange, unit: "LUFS") { c.voiceLUFS = x }
+        if let x = r.number(v, "tone_lufs", path: "volume", range: Config.lufsTargetRange, unit: "LUFS") { c.toneLUFS = x }
     }
     if let s = r.table(root, "session", path: "") {
         r.rejectUnknownKeys(in: s, path: "session", known: ["tempo", "voice", "lead_in", "safety_note"])

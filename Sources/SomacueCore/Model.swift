@@ -274,38 +274,85 @@ private func readStep(_ st: TOMLTable, reader r: inout SchemaReader, path sp: St
 
 public enum CueKind: String, Sendable { case voice, tone }
 
+/// The kind the engine gives a cue id: its own tones are tones, every other cue is spoken. A
+/// voice pack cannot change it (`voice check` and `validate` report a pack that tries).
+public func engineKind(of id: CueID) -> CueKind {
+    BuiltinCue.tones.contains { $0.id == id } ? .tone : .voice
+}
+
 public struct ManifestCue: Sendable, Hashable {
     public var id: CueID
     /// Path as written, relative to the manifest's directory unless absolute.
     public var file: String
     public var text: String?
+    /// The engine's kind for this id (a pack never changes it).
     public var kind: CueKind
+    /// The kind the manifest declares, when it has a `kind` key.
+    public var declaredKind: CueKind?
     public var gain: Double
+    /// Measured loudness in LUFS (integrated; over the whole cue when shorter than 400 ms).
+    public var lufs: Double?
     /// Position of the `file = ...` value.
     public var position: SourcePosition?
+
+    public init(id: CueID, file: String, text: String? = nil, kind: CueKind, declaredKind: CueKind? = nil,
+                gain: Double = 1, lufs: Double? = nil, position: SourcePosition? = nil) {
+        self.id = id
+        self.file = file
+        self.text = text
+        self.kind = kind
+        self.declaredKind = declaredKind
+        self.gain = gain
+        self.lufs = lufs
+        self.position = position
+    }
 }
 
 public struct VoiceManifest: Sendable {
     public var name: String?
+    public var title: String?
+    public var generator: String?
+    public var description: String?
+    /// The pack this one falls back to for cues it lacks (default: the default voice).
+    public var base: String?
     public var cues: [ManifestCue]
     public var file: String
+
+    public init(name: String? = nil, title: String? = nil, generator: String? = nil, description: String? = nil,
+                base: String? = nil, cues: [ManifestCue], file: String) {
+        self.name = name
+        self.title = title
+        self.generator = generator
+        self.description = description
+        self.base = base
+        self.cues = cues
+        self.file = file
+    }
 }
 
-public func readManifest(_ root: TOMLTable, reader r: inout SchemaReader) -> VoiceManifest {
+/// Loudness values accepted in a manifest (LUFS).
+public let lufsRange: ClosedRange<Double> = -120...10
+
+/// Reads a voice manifest. A `kind` that differs from the engine's is an error for `validate`
+/// and `voice check`; when a pack is loaded to play (`strictKinds: false`) it is a warning and
+/// the engine's kind is used.
+public func readManifest(_ root: TOMLTable, reader r: inout SchemaReader, strictKinds: Bool = true) -> VoiceManifest {
     r.rejectUnknownKeys(in: root, path: "", known: ["voice", "cue"])
-    var name: String?
+    var m = VoiceManifest(cues: [], file: r.file)
     if let v = r.table(root, "voice", path: "") {
-        r.rejectUnknownKeys(in: v, path: "voice", known: ["name", "description", "generator"])
-        name = r.string(v, "name", path: "voice")
-        _ = r.string(v, "description", path: "voice")
-        _ = r.string(v, "generator", path: "voice")
+        r.rejectUnknownKeys(in: v, path: "voice", known: ["name", "title", "description", "generator", "base"])
+        m.name = r.string(v, "name", path: "voice")
+        m.title = r.string(v, "title", path: "voice")
+        m.description = r.string(v, "description", path: "voice")
+        m.generator = r.string(v, "generator", path: "voice")
+        m.base = r.string(v, "base", path: "voice")
     }
     var cues: [ManifestCue] = []
     var seen: [String: SourcePosition] = [:]
     if let node = root["cue"] {
         guard case .array(let items) = node.value else {
             r.error("cue: expected an array of tables ([[cue]]), found \(node.value.typeName)", at: node.position)
-            return VoiceManifest(name: name, cues: [], file: r.file)
+            return m
         }
         for (i, item) in items.enumerated() {
             let p = "cue[\(i + 1)]"
@@ -313,12 +360,13 @@ public func readManifest(_ root: TOMLTable, reader r: inout SchemaReader) -> Voi
                 r.error("\(p): expected a table ([[cue]]), found \(item.value.typeName)", at: item.position)
                 continue
             }
-            r.rejectUnknownKeys(in: t, path: p, known: ["id", "file", "text", "kind", "gain"])
+            r.rejectUnknownKeys(in: t, path: p, known: ["id", "file", "text", "kind", "gain", "lufs"])
             let id = r.string(t, "id", path: p, required: true)
             let file = r.string(t, "file", path: p, required: true)
             let text = r.string(t, "text", path: p)
-            let kind = r.choice(t, "kind", path: p, options: ["voice", "tone"]).flatMap(CueKind.init) ?? .voice
+            let declared = r.choice(t, "kind", path: p, options: ["voice", "tone"]).flatMap(CueKind.init)
             let gain = r.number(t, "gain", path: p, range: 0...1.5) ?? 1.0
+            let lufs = r.number(t, "lufs", path: p, range: lufsRange, unit: "LUFS")
             if let id {
                 if let first = seen[id] {
                     r.error("\(p).id: duplicate cue id \"\(id)\" (first defined at \(first.line):\(first.column))", at: t["id"]?.position)
@@ -326,14 +374,20 @@ public func readManifest(_ root: TOMLTable, reader r: inout SchemaReader) -> Voi
                 }
                 seen[id] = t["id"]?.position ?? t.position
             }
+            let kind = id.map { engineKind(of: CueID($0)) } ?? declared ?? .voice
+            if let id, let declared, declared != kind {
+                let message = "\(p).kind: \"\(id)\" is a \(kind.rawValue) cue in the engine; a pack cannot make it a \(declared.rawValue) (remove the kind key or write \"\(kind.rawValue)\")"
+                if strictKinds { r.error(message, at: t["kind"]?.position) } else { r.warning(message, at: t["kind"]?.position) }
+            }
             if kind == .voice && text == nil && t["text"] == nil {
                 r.warning("\(p): a voice cue should carry its spoken text in \"text\"", at: t.position)
             }
             if let id, let file {
-                cues.append(ManifestCue(id: CueID(id), file: file, text: text, kind: kind, gain: gain,
-                                        position: t["file"]?.position ?? t.position))
+                cues.append(ManifestCue(id: CueID(id), file: file, text: text, kind: kind, declaredKind: declared, gain: gain,
+                                        lufs: lufs, position: t["file"]?.position ?? t.position))
             }
         }
     }
-    return VoiceManifest(name: name, cues: cues, file: r.file)
+    m.cues = cues
+    return m
 }

@@ -14,12 +14,15 @@ public struct CueInfo: Sendable, Hashable {
     /// Absolute path of the audio file used.
     public var source: String
     public var gain: Double
-    public init(id: CueID, kind: CueKind, frames: FrameCount, source: String, gain: Double = 1.0) {
+    /// The cue's loudness from its manifest (`lufs`), if measured.
+    public var lufs: Double?
+    public init(id: CueID, kind: CueKind, frames: FrameCount, source: String, gain: Double = 1.0, lufs: Double? = nil) {
         self.id = id
         self.kind = kind
         self.frames = frames
         self.source = source
         self.gain = gain
+        self.lufs = lufs
     }
 }
 

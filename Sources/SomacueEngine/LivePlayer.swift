@@ -179,7 +179,7 @@ public final class LivePlayer {
     /// at that timeline frame.
     func openSession(_ planned: PlannedSession, voice: String, holdAt: Int64?) -> Result<Active, ProtocolError> {
         let loaded: LoadedSession
-        do { loaded = try LoadedSession(plan: planned, quality: ResamplerQuality(config: config)) } catch {
+        do { loaded = try LoadedSession(plan: planned, quality: ResamplerQuality(config: config), voiceLUFS: config.voiceLUFS, toneLUFS: config.toneLUFS) } catch {
             return .failure(ProtocolError(.invalidSession, error.message.dropPrefix("somacue: ")))
         }
         do { try PortAudio.initialize() } catch {

@@ -33,6 +33,9 @@ public struct Paths: Sendable {
     public var userSessions: String { userDir + "/sessions" }
     public var userExercises: String { userDir + "/exercises" }
     public var defaultVoiceDir: String { dataDir + "/cues" }
+    /// The shipped named voice packs (`cues/voices/<id>/`).
+    public var shippedVoicesDir: String { dataDir + "/cues/voices" }
+    public var userVoicesDir: String { userDir + "/voices" }
 }
 
 /// Loads the configuration: `--config PATH`, else the user's config.toml if present, else the

@@ -93,10 +93,15 @@ public final class LoadedSession: @unchecked Sendable {
     public let plan: PlannedSession
     public let cues: [CueID: LoadedCue]
     public let kernelEvents: [KernelEvent]
+    /// Per cue: the gain that brings it to the loudness target of its kind (`volume.voice_lufs`
+    /// or `volume.tone_lufs`), from the manifest's `lufs`; a cue without one is measured here.
+    public let loudnessGains: [CueID: Float]
 
-    public init(plan: PlannedSession, quality: ResamplerQuality) throws(EngineError) {
+    public init(plan: PlannedSession, quality: ResamplerQuality, voiceLUFS: Double = Config().voiceLUFS,
+                toneLUFS: Double = Config().toneLUFS) throws(EngineError) {
         self.plan = plan
         var cues: [CueID: LoadedCue] = [:]
+        var gains: [CueID: Float] = [:]
         var problems: [String] = []
         for (id, info) in plan.catalog.sorted(by: { $0.key < $1.key }) {
             do {
@@ -105,6 +110,8 @@ public final class LoadedSession: @unchecked Sendable {
                     problems.append("  \(id): \(info.source): decoded \(cue.frames) frames, the header promised \(info.frames)")
                 }
                 cues[id] = cue
+                let lufs = info.lufs ?? (try? Loudness.measure(cue))
+                gains[id] = Float(Loudness.gain(lufs: lufs, target: info.kind == .voice ? voiceLUFS : toneLUFS))
             } catch {
                 problems.append("  \(id): \(error)")
             }
@@ -113,18 +120,23 @@ public final class LoadedSession: @unchecked Sendable {
             throw EngineError("somacue: some cues could not be decoded:\n" + problems.joined(separator: "\n"), status: ExitStatus.dataError)
         }
         self.cues = cues
-        kernelEvents = Self.kernelEvents(for: plan.timeline, cues: cues)
+        loudnessGains = gains
+        kernelEvents = Self.kernelEvents(for: plan.timeline, cues: cues, gains: gains)
     }
 
     /// Kernel events for a timeline laid out with this session's cues (e.g. at another tempo).
-    public func kernelEvents(for timeline: Timeline) -> [KernelEvent] { Self.kernelEvents(for: timeline, cues: cues) }
+    public func kernelEvents(for timeline: Timeline) -> [KernelEvent] {
+        Self.kernelEvents(for: timeline, cues: cues, gains: loudnessGains)
+    }
 
-    static func kernelEvents(for timeline: Timeline, cues: [CueID: LoadedCue]) -> [KernelEvent] {
+    /// Each event's gain: loudness gain x the manifest's `gain` (the user's volumes follow in
+    /// the kernel).
+    static func kernelEvents(for timeline: Timeline, cues: [CueID: LoadedCue], gains: [CueID: Float]) -> [KernelEvent] {
         timeline.events.map { e in
             let cue = cues[e.cue]!  // every event's cue was loaded with the session
             return KernelEvent(start: e.frame.value, frames: min(e.frames.value, cue.frames.value),
                                samples: cue.pcm.baseAddress!, channels: cue.channels,
-                               gain: Float(e.gain), isVoice: e.kind == .voice)
+                               gain: Float(e.gain) * (gains[e.cue] ?? 1), isVoice: e.kind == .voice)
         }
     }
 

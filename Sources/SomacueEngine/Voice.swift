@@ -3,43 +3,82 @@ import SomacueCore
 import SomacuePlatform
 
 /// A voice pack: a folder with a `manifest.toml` naming one audio file per cue. The default
-/// pack (`cues/` in the data dir) also holds the tones; any other pack is layered over it, so
-/// a pack may replace only some cues.
+/// pack (`cues/` in the data dir) also holds the tones. Any other pack falls back to its `base`
+/// (default: the default pack) for the cues it lacks, so it may replace only some cues.
 public struct VoicePack: Sendable {
+    /// The pack's id: "default", the folder name, or the path it was given as.
     public var name: String
     public var directory: String
     public var manifest: VoiceManifest
+    /// Shipped with somacue (the default pack and `cues/voices/`), or the user's.
+    public var shipped: Bool
 
-    public init(name: String, directory: String, manifest: VoiceManifest) {
+    public init(name: String, directory: String, manifest: VoiceManifest, shipped: Bool = false) {
         self.name = name
         self.directory = directory
         self.manifest = manifest
+        self.shipped = shipped
     }
 
-    /// Folders searched for a named voice: the user's voices, then the shipped ones.
+    /// Folders holding named packs, shipped first, then the user's (which win on a name clash).
     public static func directories(paths: Paths) -> [String] {
-        [paths.userDir + "/voices", paths.dataDir + "/voices"]
+        [paths.shippedVoicesDir, paths.userDir + "/voices"]
     }
 
-    /// Voice names available: "default" plus every folder with a manifest.
-    public static func available(paths: Paths) -> [String] {
-        var names = ["default"]
-        for dir in directories(paths: paths) {
-            for n in Platform.listDirectory(dir) where Platform.exists("\(dir)/\(n)/manifest.toml") && !names.contains(n) {
-                names.append(n)
+    /// One pack folder found on disk (its manifest not read yet).
+    public struct Location: Sendable, Equatable {
+        public var id: String
+        public var directory: String
+        public var shipped: Bool
+    }
+
+    /// Every pack: the default, the shipped named packs, then the user's, in that order.
+    public static func locations(paths: Paths) -> [Location] {
+        var out = [Location(id: "default", directory: paths.defaultVoiceDir, shipped: true)]
+        for (i, dir) in directories(paths: paths).enumerated() {
+            for n in Platform.listDirectory(dir).sorted() where Platform.exists("\(dir)/\(n)/manifest.toml") && n != "default" {
+                out.append(Location(id: n, directory: "\(dir)/\(n)", shipped: i == 0))
             }
         }
+        return out
+    }
+
+    /// Voice names available: "default" plus every folder with a manifest (each once).
+    public static func available(paths: Paths) -> [String] {
+        var names: [String] = []
+        for l in locations(paths: paths) where !names.contains(l.id) { names.append(l.id) }
         return names
     }
 
-    public static func load(directory: String, name: String) throws(EngineError) -> VoicePack {
+    public static func load(directory: String, name: String, shipped: Bool = false) throws(EngineError) -> VoicePack {
         let file = directory + "/manifest.toml"
         let manifest = try ManifestMemo.shared.manifest(at: file) { () throws(EngineError) in
             try readSchemaFile(file, what: "voice manifest", status: ExitStatus.dataError) { root, reader in
-                readManifest(root, reader: &reader)
+                readManifest(root, reader: &reader, strictKinds: false)
             }
         }
-        return VoicePack(name: name, directory: directory, manifest: manifest)
+        return VoicePack(name: name, directory: directory, manifest: manifest, shipped: shipped)
+    }
+
+    /// Finds a pack by name ("default", a folder name: the user's before the shipped one) or by
+    /// path (anything with a "/"). Unknown names are exit 66 with the list of voices.
+    public static func find(_ name: String, paths: Paths, relativeTo: String? = nil) throws(EngineError) -> VoicePack {
+        if name == "default" { return try load(directory: paths.defaultVoiceDir, name: "default", shipped: true) }
+        if name.contains("/") {
+            let dir = name.hasPrefix("/") || relativeTo == nil ? name : relativeTo! + "/" + name
+            guard Platform.exists(dir + "/manifest.toml") else {
+                throw EngineError("somacue: no voice pack at \(dir) (expected \(dir)/manifest.toml)", status: ExitStatus.noInput)
+            }
+            return try load(directory: Platform.absolute(dir), name: name)
+        }
+        if let l = locations(paths: paths).last(where: { $0.id == name }) {
+            return try load(directory: l.directory, name: name, shipped: l.shipped)
+        }
+        var message = "somacue: no voice \"\(name)\""
+        let names = available(paths: paths)
+        if let near = closestMatch(name, in: names) { message += "; did you mean \"\(near)\"?" }
+        message += " (voices: \(names.joined(separator: ", ")); `somacue voices` lists them)"
+        throw EngineError(message, status: ExitStatus.noInput)
     }
 
     /// Absolute path of a manifest entry's audio file.
@@ -48,33 +87,46 @@ public struct VoicePack: Sendable {
     }
 }
 
-/// The cues a session can use: the selected voice over the default pack.
+/// The cues a session can use: the selected pack, then its base packs, then the default pack.
 public struct CueSource: Sendable {
     public var packs: [VoicePack]
 
+    public init(packs: [VoicePack]) { self.packs = packs }
+
     /// `name` is "default", a voice folder name, or a path to a folder with a manifest.toml.
+    /// Follows `voice.base` from pack to pack (a cycle is exit 65) and ends with the default.
     public static func resolve(voice name: String, paths: Paths) throws(EngineError) -> CueSource {
-        let base = try VoicePack.load(directory: paths.defaultVoiceDir, name: "default")
-        if name == "default" { return CueSource(packs: [base]) }
-        if name.contains("/") {
-            guard Platform.exists(name + "/manifest.toml") else {
-                throw EngineError("somacue: no voice pack at \(name) (expected \(name)/manifest.toml)", status: ExitStatus.noInput)
-            }
-            return CueSource(packs: [try VoicePack.load(directory: name, name: name), base])
-        }
-        for dir in VoicePack.directories(paths: paths) where Platform.exists("\(dir)/\(name)/manifest.toml") {
-            return CueSource(packs: [try VoicePack.load(directory: "\(dir)/\(name)", name: name), base])
-        }
-        var message = "somacue: no voice \"\(name)\""
-        let names = VoicePack.available(paths: paths)
-        if let near = closestMatch(name, in: names) { message += "; did you mean \"\(near)\"?" }
-        message += " (voices: \(names.joined(separator: ", ")))"
-        throw EngineError(message, status: ExitStatus.noInput)
+        try chain(from: try VoicePack.find(name, paths: paths), paths: paths)
     }
 
+    /// `pack`, then its base packs, then the default pack.
+    public static func chain(from pack: VoicePack, paths: Paths) throws(EngineError) -> CueSource {
+        var packs = [pack]
+        while packs.last!.name != "default" {
+            let current = packs.last!
+            let baseName = current.manifest.base ?? "default"
+            if packs.contains(where: { $0.name == baseName }) {
+                throw EngineError("somacue: \(current.directory)/manifest.toml: voice.base \"\(baseName)\" leads back to a pack already in the chain (\(packs.map(\.name).joined(separator: " -> ")) -> \(baseName)); name another base",
+                                  status: ExitStatus.dataError)
+            }
+            let base: VoicePack
+            do { base = try VoicePack.find(baseName, paths: paths, relativeTo: current.directory) } catch {
+                throw EngineError("somacue: \(current.directory)/manifest.toml: voice.base: \(error.message.replacing("somacue: ", with: ""))",
+                                  status: error.status == ExitStatus.noInput ? ExitStatus.dataError : error.status)
+            }
+            packs.append(base)
+        }
+        return CueSource(packs: packs)
+    }
+
+    /// The pack that supplies `id` and its entry: the first pack in the chain that lists it. A
+    /// named pack's entry whose file is not there yet (a pack being recorded) falls through to
+    /// the base; in the default pack a missing file stays an error.
     public func entry(_ id: CueID) -> (VoicePack, ManifestCue)? {
-        for pack in packs {
-            if let cue = pack.manifest.cues.first(where: { $0.id == id }) { return (pack, cue) }
+        for (i, pack) in packs.enumerated() {
+            guard let cue = pack.manifest.cues.first(where: { $0.id == id }) else { continue }
+            if i < packs.count - 1 && !Platform.exists(pack.path(of: cue)) { continue }
+            return (pack, cue)
         }
         return nil
     }
@@ -99,7 +151,7 @@ public struct CueSource: Sendable {
                     problems.append("  \(req.id): \(path): the file holds no audio")
                     continue
                 }
-                out[req.id] = CueInfo(id: req.id, kind: cue.kind, frames: frames, source: path, gain: cue.gain)
+                out[req.id] = CueInfo(id: req.id, kind: req.kind, frames: frames, source: path, gain: cue.gain, lufs: cue.lufs)
             } catch {
                 problems.append("  \(req.id): \(error)")
             }
@@ -107,7 +159,7 @@ public struct CueSource: Sendable {
         if !problems.isEmpty {
             throw EngineError("somacue: \(problems.count) cue\(problems.count == 1 ? "" : "s") the session needs \(problems.count == 1 ? "has" : "have") no usable audio:\n"
                               + problems.joined(separator: "\n")
-                              + "\nRegenerate the voice with `python3 cues/generate.py`, or fix the voice manifest.",
+                              + "\nAdd them with `somacue voice generate --only-missing --out DIR`, or fix the voice manifest (`somacue voice check DIR`).",
                               status: ExitStatus.dataError)
         }
         return out

@@ -7,7 +7,7 @@ import SomacueProtocol
 // handed to the sibling `somacued` with the same arguments; exec passes its exit status through.
 
 let version = "0.1.0"
-let engineVerbs: [String] = ["play", "render", "timeline", "sessions", "exercises", "devices", "validate", "cues"]
+let engineVerbs: [String] = ["play", "render", "timeline", "sessions", "exercises", "devices", "validate", "cues", "voices", "voice"]
 
 let arguments = CommandLine.arguments
 // Scripts and status bars call this often; answer before the argument parser is set up.
@@ -84,7 +84,10 @@ struct Somacue: ParsableCommand {
               exercises [--json]       list exercises
               devices [--json]         list audio output devices
               validate FILE...         check session, exercise, manifest and config files
-              cues [SESSION...]        list the cues sessions need, and which the voice has
+              cues [SESSION...]        list the cues sessions need, and which pack supplies each
+              voices [--json]          list the voice packs (shipped, then yours)
+              voice init|check|generate DIR
+                                       start, check or generate a voice pack
 
             The controller commands below talk to the running somacued over its control socket: --socket PATH, else $SOMACUE_SOCKET, else $XDG_RUNTIME_DIR/somacue/socket. `start` launches somacued when none is running. Exit statuses: 0 done, 1 refused by the daemon, 64 bad arguments, 69 no daemon answers.
 

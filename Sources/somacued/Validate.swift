@@ -52,7 +52,7 @@ struct Validate: ParsableCommand {
                 _ = readConfig(root, reader: &reader)
             case .manifest:
                 let pack = VoicePack(name: "", directory: Platform.dirname(Platform.absolute(file)),
-                                     manifest: readManifest(root, reader: &reader))
+                                     manifest: readManifest(root, reader: &reader, strictKinds: true))
                 for cue in pack.manifest.cues {
                     do {
                         if try CueHeaderCache.shared.length(path: pack.path(of: cue), rate: .standard) == .zero {
@@ -75,7 +75,7 @@ struct Validate: ParsableCommand {
 struct Cues: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the cues sessions need, with their text and whether the voice has audio for them.",
-        discussion: "cues/generate.py uses this to (re)generate a voice pack.")
+        discussion: "PACK is the pack that supplies each cue (the chosen voice, its base, or the default). cues/generate.py uses this to make a voice pack.")
     @Argument(help: ArgumentHelp("Sessions to consider (default: all).", valueName: "session")) var sessions: [String] = []
     @Option(help: ArgumentHelp("Voice pack to check against.", valueName: "name")) var voice: String?
     @Flag(help: "Only the cues the voice lacks.") var missing = false
@@ -85,28 +85,15 @@ struct Cues: ParsableCommand {
     func run() throws {
         try reporting { () throws(EngineError) in
             let ctx = try Context(common)
-            let chosen = try sessions.isEmpty
-                ? ctx.library.sessions.keys.sorted().map { ctx.library.sessions[$0]! }
-                : sessions.map { (s: String) throws(EngineError) in try ctx.library.session(s) }
+            let chosen = try VoiceCatalog.sessions(sessions, library: ctx.library)
             // Every built-in cue is listed even when no session uses it (pause, resume ...).
-            var required: [CueRequirement] = BuiltinCue.voices.map { CueRequirement(id: $0.id, kind: .voice, text: $0.text) }
-                + BuiltinCue.tones.map { CueRequirement(id: $0.id, kind: .tone, text: nil) }
-            var seen = Set(required.map(\.id))
-            for s in chosen {
-                var settings = PacingSettings()
-                settings.leadIn = 1  // include the lead-in cues
-                let engine = PacingEngine(session: s, exercises: ctx.library.exercises, settings: settings)
-                let list: [CueRequirement]
-                do { list = try engine.requiredCues() } catch {
-                    throw EngineError("somacue: \(error)", status: ExitStatus.dataError)
-                }
-                for r in list where seen.insert(r.id).inserted { required.append(r) }
-            }
-            let source = try? CueSource.resolve(voice: voice ?? ctx.config.voice, paths: ctx.paths)
+            let required = try VoiceCatalog.requiredCues(for: chosen, library: ctx.library)
+            // An unknown voice is exit 66 and a broken manifest exit 65, never an empty list.
+            let source = try CueSource.resolve(voice: voice ?? ctx.config.voice, paths: ctx.paths)
             var rows: [JSON] = []
-            var table: [[String]] = [["ID", "KIND", "AUDIO", "TEXT"]]
+            var table: [[String]] = [["ID", "KIND", "AUDIO", "PACK", "TEXT"]]
             for r in required {
-                let entry = source?.entry(r.id)
+                let entry = source.entry(r.id)
                 let path = entry.map { $0.0.path(of: $0.1) }
                 let present = path.map { Platform.exists($0) } ?? false
                 let stale = entry?.1.text != nil && r.text != nil && entry?.1.text != r.text
@@ -116,10 +103,12 @@ struct Cues: ParsableCommand {
                 o.set("kind", r.kind.rawValue)
                 o.set("text", r.text)
                 o.set("file", path)
+                o.set("pack", entry?.0.name)
                 o.set("present", present)
                 o.set("stale", stale)
                 rows.append(o.json)
-                table.append([r.id.rawValue, r.kind.rawValue, present ? (stale ? "stale" : "yes") : "MISSING", r.text ?? ""])
+                table.append([r.id.rawValue, r.kind.rawValue, present ? (stale ? "stale" : "yes") : "MISSING",
+                              entry?.0.name ?? "-", r.text ?? ""])
             }
             Platform.writeStdout(json ? JSON.array(rows).pretty + "\n" : formatTable(table))
         }

@@ -13,7 +13,7 @@ struct Somacued: ParsableCommand {
         discussion: "Usually run through `somacue VERB`, which passes its arguments here.",
         version: somacueVersion,
         subcommands: [Serve.self, Play.self, Render.self, TimelineCommand.self, Sessions.self, Exercises.self, Devices.self,
-                      Validate.self, Cues.self],
+                      Validate.self, Cues.self, Voices.self, Voice.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -57,7 +57,7 @@ struct Context {
         let session = try library.session(sessionArg)
         let planned = try plan(session: session, library: library, config: config, options: flags.options, paths: paths,
                                extraCues: extraCues)
-        return try LoadedSession(plan: planned, quality: ResamplerQuality(config: config))
+        return try LoadedSession(plan: planned, quality: ResamplerQuality(config: config), voiceLUFS: config.voiceLUFS, toneLUFS: config.toneLUFS)
     }
 }
 

@@ -6,10 +6,10 @@ import Testing
 struct CommandTests {
     /// A voice pack with the test session's own cues (title, opening, closing, focus), made by
     /// the repository's generator with espeak-ng and layered over the default voice.
-    static let testVoice: URL = {
+    static let testVoice: URL = {  // espeak-ng: fast
         let dir = E2E.tempDir("voice")
         let r = try? E2E.run("/usr/bin/env", ["python3", E2E.repo.appendingPathComponent("cues/generate.py").path,
-                                              "--somacued", E2E.somacued, "--only-missing", "--out", dir.path,
+                                              "--somacued", E2E.somacued, "--engine", "espeak", "--only-missing", "--out", dir.path,
                                               E2E.fixtures.appendingPathComponent("short-session.toml").path])
         precondition(r?.status == 0, "generate.py failed: \(r?.stderr ?? "did not run")")
         return dir

@@ -1,0 +1,255 @@
+import Foundation
+import Testing
+
+/// Voice packs as a user makes and checks them: the generator (with espeak-ng: fast), layering,
+/// `voices`, `voice check`, the kind rule and loudness.
+@Suite("Voices", .serialized)
+struct VoiceTests {
+    static var generator: String { E2E.repo.appendingPathComponent("cues/generate.py").path }
+
+    /// A clean environment whose user folder holds `my-own` (the short test session under
+    /// another id), so the generator has to see the user's own sessions.
+    static func userEnvironment() throws -> (env: [String: String], config: URL) {
+        let env = E2E.cleanEnvironment()
+        let config = URL(fileURLWithPath: env["XDG_CONFIG_HOME"]!).appendingPathComponent("somacue")
+        let sessions = config.appendingPathComponent("sessions")
+        try FileManager.default.createDirectory(at: sessions, withIntermediateDirectories: true)
+        let text = try String(contentsOf: E2E.fixtures.appendingPathComponent("short-session.toml"), encoding: .utf8)
+            .replacingOccurrences(of: "id = \"short-test\"", with: "id = \"my-own\"")
+            .replacingOccurrences(of: "title = \"Short Test\"", with: "title = \"My Own\"")
+        try text.write(to: sessions.appendingPathComponent("my-own.toml"), atomically: true, encoding: .utf8)
+        return (env, config)
+    }
+
+    static func generate(_ args: [String], env: [String: String]) throws -> E2E.Result {
+        try E2E.run("/usr/bin/env", ["python3", generator, "--somacued", E2E.somacued, "--engine", "espeak"] + args, env: env)
+    }
+
+    static func sox(_ args: [String]) throws {
+        let r = try E2E.run("/usr/bin/env", ["sox", "-R"] + args)
+        precondition(r.status == 0, "sox failed: \(r.stderr)")
+    }
+
+    @Test func generatorSeesUserSessionsAndKeepsWhatItDidNotMake() throws {
+        let (env, config) = try Self.userEnvironment()
+        let pack = config.appendingPathComponent("voices/mine")
+        let first = try Self.generate(["--only-missing", "--out", pack.path, "my-own"], env: env)
+        #expect(first.status == 0, "\(first.stderr)")
+        let manifestURL = pack.appendingPathComponent("manifest.toml")
+        var manifest = try String(contentsOf: manifestURL, encoding: .utf8)
+        #expect(manifest.contains("name = \"mine\""))
+        #expect(manifest.contains("id = \"my-own.title\""), "the user's own session is seen")
+        #expect(manifest.contains("lufs = "), "loudness is measured once and stored")
+        let title = pack.appendingPathComponent("voice/my-own.title.ogg")
+        let titleBytes = try Data(contentsOf: title)
+
+        // The user renames the pack, adds a hand-made cue, and drops a file the manifest does not list.
+        manifest = manifest.replacingOccurrences(of: "name = \"mine\"", with: "name = \"My own voice\"")
+        try Self.sox(["-n", "-r", "48000", "-c", "1", pack.appendingPathComponent("voice/hand.wav").path, "synth", "0.5", "sine", "300", "vol", "0.3"])
+        manifest += "\n[[cue]]\nid = \"my-own.extra\"\nfile = \"voice/hand.wav\"\ntext = \"A cue of my own.\"\n"
+        try manifest.write(to: manifestURL, atomically: true, encoding: .utf8)
+        let foreign = pack.appendingPathComponent("voice/my-own.closing.ogg")
+        try? FileManager.default.removeItem(at: foreign)
+        try Data("not ours".utf8).write(to: foreign)
+        manifest = try String(contentsOf: manifestURL, encoding: .utf8)
+        let closingEntry = "id = \"my-own.closing\""
+        #expect(manifest.contains(closingEntry))
+        // Remove the closing's entry: now the file on disk is one the manifest does not list.
+        var lines = manifest.components(separatedBy: "\n")
+        if let i = lines.firstIndex(of: closingEntry) {
+            var j = i
+            while j < lines.count && !lines[j].isEmpty { j += 1 }
+            lines.removeSubrange((i - 1)..<j)
+        }
+        try lines.joined(separator: "\n").write(to: manifestURL, atomically: true, encoding: .utf8)
+
+        let second = try Self.generate(["--only-missing", "--out", pack.path, "my-own"], env: env)
+        #expect(second.status == 0, "\(second.stderr)")
+        let after = try String(contentsOf: manifestURL, encoding: .utf8)
+        #expect(after.contains("name = \"My own voice\""), "the pack keeps its name")
+        #expect(after.contains("file = \"voice/hand.wav\""), "hand-made entries are kept")
+        #expect(try Data(contentsOf: title) == titleBytes, "existing files are not remade")
+        #expect(try Data(contentsOf: foreign) == Data("not ours".utf8), "a file it did not make is not overwritten")
+        #expect(second.stdout.contains("voice/my-own.closing.ogg exists"), "\(second.stdout)")
+        #expect(FileManager.default.fileExists(atPath: pack.appendingPathComponent("voice/hand.wav").path))
+
+        // --force replaces the foreign file.
+        let forced = try Self.generate(["--only-missing", "--force", "--out", pack.path, "my-own"], env: env)
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(try Data(contentsOf: foreign) != Data("not ours".utf8))
+    }
+
+    @Test func unknownVoiceAndBrokenManifestAreErrorsInEveryEngineVerb() throws {
+        let (env, config) = try Self.userEnvironment()
+        let nosuch = try E2E.run(E2E.somacue, ["cues", "--voice", "nosuch"], env: env)
+        #expect(nosuch.status == 66)
+        #expect(nosuch.stderr.contains("no voice \"nosuch\"") && nosuch.stdout.isEmpty)
+        #expect(try E2E.run(E2E.somacue, ["timeline", "my-own", "--voice", "nosuch"], env: env).status == 66)
+
+        let broken = config.appendingPathComponent("voices/broken")
+        try FileManager.default.createDirectory(at: broken, withIntermediateDirectories: true)
+        try "[voice]\nname = \"broken\"\n[[cue]]\nid = \"last-rep\"\nfile = 3\n".write(
+            to: broken.appendingPathComponent("manifest.toml"), atomically: true, encoding: .utf8)
+        for args in [["cues", "--voice", "broken"], ["timeline", "my-own", "--voice", "broken"],
+                     ["render", "my-own", "--voice", "broken", "-o", E2E.tempDir("r").appendingPathComponent("x.wav").path]] {
+            let r = try E2E.run(E2E.somacue, args, env: env)
+            #expect(r.status == 65, "\(args): \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains("manifest.toml:5:"), "\(r.stderr)")
+        }
+        let voices = try E2E.run(E2E.somacue, ["voices", "--json"], env: env)
+        #expect(voices.status == 65)
+        #expect(voices.stderr.contains("broken/manifest.toml"))
+    }
+
+    @Test func voicesListsEveryPackAndLayeringSaysWhoSuppliesEachCue() throws {
+        let (env, config) = try Self.userEnvironment()
+        let layered = config.appendingPathComponent("voices/layered")
+        try FileManager.default.createDirectory(at: layered.appendingPathComponent("voice"), withIntermediateDirectories: true)
+        try Self.sox(["-n", "-r", "48000", "-c", "1", layered.appendingPathComponent("voice/last.wav").path, "synth", "0.6", "sine", "220", "vol", "0.3"])
+        try "[voice]\nname = \"layered\"\ntitle = \"Layered test voice\"\nbase = \"espeak\"\n\n[[cue]]\nid = \"last-rep\"\nfile = \"voice/last.wav\"\ntext = \"Last one.\"\n"
+            .write(to: layered.appendingPathComponent("manifest.toml"), atomically: true, encoding: .utf8)
+
+        let r = try E2E.run(E2E.somacue, ["voices", "--json"], env: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        let list = try #require(try E2E.json(r.stdout) as? [[String: Any]])
+        #expect(list.compactMap { $0["id"] as? String } == ["default", "espeak", "flite", "layered"])
+        for pack in list {
+            #expect(Set(pack.keys) == ["id", "title", "path", "generator", "default", "cues", "missing", "fallback"], "\(pack.keys)")
+        }
+        let mine = try #require(list.first { $0["id"] as? String == "layered" })
+        #expect(mine["title"] as? String == "Layered test voice")
+        #expect(mine["default"] as? Bool == false)
+        #expect(mine["cues"] as? Int == 1)
+        let fallback = mine["fallback"] as? [String] ?? []
+        #expect(fallback.contains("rep-grow") && fallback.contains("tone-start") && !fallback.contains("last-rep"))
+        // The user's own session needs cues no pack has: listed as missing, and nothing else is.
+        #expect(Set(mine["missing"] as? [String] ?? []) == ["my-own.title", "my-own.opening", "my-own.step2.focus", "my-own.closing"])
+        #expect(list.first { $0["id"] as? String == "default" }?["default"] as? Bool == true)
+
+        let cues = try E2E.run(E2E.somacue, ["cues", "my-own", "--voice", "layered", "--json"], env: env)
+        #expect(cues.status == 0, "\(cues.stderr)")
+        let rows = try #require(try E2E.json(cues.stdout) as? [[String: Any]])
+        func pack(_ id: String) -> String? { rows.first { $0["id"] as? String == id }?["pack"] as? String }
+        #expect(pack("last-rep") == "layered")
+        #expect(pack("rep-grow") == "espeak")
+        #expect(pack("tone-start") == "default")
+        #expect(pack("my-own.title") == nil, "no pack has the user's own session")
+    }
+
+    @Test func voiceCheckReportsEveryBadPackClass() throws {
+        let dir = E2E.tempDir("badpack")
+        let v = dir.appendingPathComponent("voice")
+        try FileManager.default.createDirectory(at: v, withIntermediateDirectories: true)
+        try Self.sox(["-n", "-r", "48000", "-c", "1", v.appendingPathComponent("good.wav").path, "synth", "1", "sine", "300", "vol", "0.3"])
+        try Self.sox(["-n", "-r", "48000", "-c", "1", v.appendingPathComponent("silent.wav").path, "trim", "0", "1"])
+        try Self.sox(["-n", "-r", "48000", "-c", "1", "-b", "16", v.appendingPathComponent("clipped.wav").path, "synth", "1", "square", "200"])
+        try Self.sox(["-n", "-r", "8000", "-c", "1", v.appendingPathComponent("long.wav").path, "synth", "50", "sine", "300", "vol", "0.3"])
+        try Data("this is text, not audio".utf8).write(to: v.appendingPathComponent("text.wav"))
+        let manifest = """
+            [voice]
+            name = "bad"
+
+            [[cue]]
+            id = "begin"
+            file = "voice/good.wav"
+            text = "Let us begin."
+
+            [[cue]]
+            id = "last-rep"
+            file = "voice/none.wav"
+
+            [[cue]]
+            id = "rest"
+            file = "voice/text.wav"
+
+            [[cue]]
+            id = "paused"
+            file = "voice/silent.wav"
+
+            [[cue]]
+            id = "resumed"
+            file = "voice/clipped.wav"
+
+            [[cue]]
+            id = "integrate"
+            file = "voice/long.wav"
+
+            [[cue]]
+            id = "tone-start"
+            file = "voice/good.wav"
+            kind = "voice"
+
+            """
+        let path = dir.appendingPathComponent("manifest.toml")
+        try manifest.write(to: path, atomically: true, encoding: .utf8)
+        let r = try E2E.run(E2E.somacue, ["voice", "check", dir.path])
+        #expect(r.status == 1)
+        for (id, word) in [("last-rep", "missing"), ("rest", "unreadable"), ("paused", "silent"), ("resumed", "clipped"),
+                           ("integrate", "overlong")] {
+            #expect(r.stderr.contains("error: cue \"\(id)\": \(word)"), "\(id) \(word): \(r.stderr)")
+        }
+        #expect(r.stderr.contains("manifest.toml:32:8: error: cue[7].kind: \"tone-start\" is a tone cue"), "\(r.stderr)")
+        #expect(!r.stderr.contains("\"begin\""), "the good cue has no error")
+        #expect(r.stdout.contains("begin") && r.stdout.contains("LUFS"), "every cue's loudness is printed")
+        // validate reports the kind too.
+        let val = try E2E.run(E2E.somacue, ["validate", path.path])
+        #expect(val.status == 1 && val.stderr.contains("is a tone cue in the engine"), "\(val.stderr)")
+        // --write stores the loudness of the measurable cues and keeps the rest of the file.
+        _ = try E2E.run(E2E.somacue, ["voice", "check", dir.path, "--write"])
+        let written = try String(contentsOf: path, encoding: .utf8)
+        #expect(written.contains("file = \"voice/good.wav\"\nlufs = "))
+        #expect(written.contains("name = \"bad\""))
+        #expect(try E2E.run(E2E.somacue, ["validate", "--kind", "manifest", path.path]).stderr.contains("tone-start"))
+    }
+
+    @Test func aPackCannotChangeACuesKind() throws {
+        let (env, config) = try Self.userEnvironment()
+        let pack = config.appendingPathComponent("voices/kinds")
+        try FileManager.default.createDirectory(at: pack, withIntermediateDirectories: true)
+        try Self.sox(["-n", "-r", "48000", "-c", "1", pack.appendingPathComponent("long.wav").path, "synth", "3", "sine", "300", "vol", "0.3"])
+        // A tone declared as a voice, and a long file for it: the engine must still treat it as a tone.
+        try "[voice]\nname = \"kinds\"\nbase = \"espeak\"\n\n[[cue]]\nid = \"tone-contract\"\nfile = \"long.wav\"\nkind = \"voice\"\n"
+            .write(to: pack.appendingPathComponent("manifest.toml"), atomically: true, encoding: .utf8)
+        let r = try E2E.run(E2E.somacue, ["timeline", "activate-the-abdominals", "--voice", "kinds", "--json"], env: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("is a tone cue in the engine"), "a warning says so")
+        let t = try #require(try E2E.json(r.stdout) as? [String: Any])
+        let events = try #require(t["events"] as? [[String: Any]])
+        #expect(events.filter { $0["cue"] as? String == "tone-contract" }.allSatisfy { $0["kind"] as? String == "tone" })
+        let voices = events.filter { $0["kind"] as? String == "voice" }
+            .map { (($0["frame"] as? Int) ?? 0, ($0["frames"] as? Int) ?? 0) }.sorted { $0.0 < $1.0 }
+        for (a, b) in zip(voices, voices.dropFirst()) {
+            #expect(a.0 + a.1 <= b.0, "voice cues overlap at frame \(b.0)")
+        }
+    }
+
+    /// Two packs from different engines, whose raw loudness differs by about 4 LU, play within
+    /// 1 LU of each other once the engine brings each cue to the target (measured on the render).
+    @Test func packsFromDifferentEnginesPlayAtTheSameLoudness() throws {
+        let (env, config) = try Self.userEnvironment()
+        try "[volume]\ntone = 0\n".write(to: config.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
+        let out = E2E.tempDir("loud")
+        var loudness: [String: Double] = [:]
+        for voice in ["espeak", "flite"] {
+            let wav = out.appendingPathComponent("\(voice).wav")
+            let r = try E2E.run(E2E.somacue, ["render", "activate-the-abdominals", "--voice", voice, "-o", wav.path], env: env)
+            #expect(r.status == 0, "\(r.stderr)")
+            loudness[voice] = try measure(wav, in: out)
+        }
+        let e = try #require(loudness["espeak"]), f = try #require(loudness["flite"])
+        #expect(abs(e - f) <= 1.0, "espeak \(e) LUFS, flite \(f) LUFS")
+        #expect(abs(e - -18) <= 1.5, "near the -18 LUFS target: \(e)")
+    }
+
+    /// Integrated loudness of a file, measured by `voice check` (libebur128) through a
+    /// one-cue pack.
+    func measure(_ file: URL, in dir: URL) throws -> Double {
+        let pack = dir.appendingPathComponent("measure-\(file.deletingPathExtension().lastPathComponent)")
+        try FileManager.default.createDirectory(at: pack, withIntermediateDirectories: true)
+        try "[[cue]]\nid = \"measured\"\nfile = \"\(file.path)\"\ntext = \"x\"\n"
+            .write(to: pack.appendingPathComponent("manifest.toml"), atomically: true, encoding: .utf8)
+        let r = try E2E.run(E2E.somacue, ["voice", "check", pack.path, "--json"])
+        let rows = try #require(try E2E.json(r.stdout) as? [[String: Any]])
+        return try #require(rows.first?["lufs"] as? Double)
+    }
+}
