@@ -21,6 +21,9 @@ public struct Config: Sendable, Equatable {
     public var leadIn = 0.0
     public var safetyNote = true
 
+    /// Speech on demand for cues no voice pack has (`[tts]`); nil: off.
+    public var tts: TTSConfig?
+
     /// Control-socket limits of the daemon.
     public var maxLineBytes = 4096
     public var maxClients = 64
@@ -42,7 +45,7 @@ public struct Config: Sendable, Equatable {
 /// Reads a config table; unknown keys, wrong types and out-of-range values are all reported.
 public func readConfig(_ root: TOMLTable, reader r: inout SchemaReader) -> Config {
     var c = Config()
-    r.rejectUnknownKeys(in: root, path: "", known: ["audio", "volume", "session", "daemon"])
+    r.rejectUnknownKeys(in: root, path: "", known: ["audio", "volume", "session", "daemon", "tts"])
     if let a = r.table(root, "audio", path: "") {
         r.rejectUnknownKeys(in: a, path: "audio", known: ["device", "sample_rate", "latency_ms", "preroll_ms", "resampler"])
         if let v = r.string(a, "device", path: "audio") { c.device = v }
@@ -68,6 +71,7 @@ public func readConfig(_ root: TOMLTable, reader r: inout SchemaReader) -> Confi
         if let x = r.number(s, "lead_in", path: "session", range: Config.leadInRange, unit: "seconds") { c.leadIn = x }
         if let x = r.bool(s, "safety_note", path: "session") { c.safetyNote = x }
     }
+    if let t = r.table(root, "tts", path: "") { c.tts = readTTS(t, reader: &r) }
     if let d = r.table(root, "daemon", path: "") {
         r.rejectUnknownKeys(in: d, path: "daemon", known: ["max_line_bytes", "max_clients", "client_timeout",
                                                           "max_reply_queue_bytes", "max_event_queue_bytes"])

@@ -55,9 +55,11 @@ public func plan(session: Session, library: Library, config: Config, options: Se
     do { required = try engine.requiredCues() } catch {
         throw EngineError("somacue: \(error)", status: ExitStatus.dataError)
     }
-    let source = try CueSource.resolve(voice: options.voice ?? config.voice, paths: paths)
+    let voice = options.voice ?? config.voice
+    let source = try CueSource.resolve(voice: voice, paths: paths)
     let catalog = try source.catalog(for: required + extraCues.filter { e in !required.contains { $0.id == e.id } },
-                                     rate: config.sampleRate)
+                                     rate: config.sampleRate,
+                                     tts: config.tts.map { TTSSynthesizer(config: $0, voice: voice) })
     var used: [String: Exercise] = [:]
     for step in session.steps { used[step.exercise] = library.exercises[step.exercise] }
     do {

@@ -120,13 +120,10 @@ public struct CueSource: Sendable {
     }
 
     /// The pack that supplies `id` and its entry: the first pack in the chain that lists it. A
-    /// named pack's entry whose file is not there yet (a pack being recorded) falls through to
-    /// the base; in the default pack a missing file stays an error.
+    /// listed file that is missing or broken is an error (exit 65), not a silent fallback.
     public func entry(_ id: CueID) -> (VoicePack, ManifestCue)? {
-        for (i, pack) in packs.enumerated() {
-            guard let cue = pack.manifest.cues.first(where: { $0.id == id }) else { continue }
-            if i < packs.count - 1 && !Platform.exists(pack.path(of: cue)) { continue }
-            return (pack, cue)
+        for pack in packs {
+            if let cue = pack.manifest.cues.first(where: { $0.id == id }) { return (pack, cue) }
         }
         return nil
     }
@@ -134,17 +131,25 @@ public struct CueSource: Sendable {
     /// Looks up every required cue and reads each file's header for its length at `rate`
     /// (from `headers` where the file is unchanged since it was last read).
     /// Collects every problem (not just the first) into one error.
+    /// A voice cue no pack has is spoken by `tts` (the config's `[tts]`), once, when given.
     public func catalog(for required: [CueRequirement], rate: SampleRate,
-                        headers: CueHeaderCache = .shared) throws(EngineError) -> [CueID: CueInfo] {
+                        headers: CueHeaderCache = .shared, tts: TTSSynthesizer? = nil) throws(EngineError) -> [CueID: CueInfo] {
         defer { headers.save() }
         var out: [CueID: CueInfo] = [:]
         var problems: [String] = []
         for req in required {
-            guard let (pack, cue) = entry(req.id) else {
+            let path: String
+            let cue: ManifestCue
+            if let (pack, found) = entry(req.id) {
+                cue = found
+                path = pack.path(of: found)
+            } else if let tts, req.kind == .voice, let text = req.text {
+                path = try tts.file(for: req.id, text: text)
+                cue = ManifestCue(id: req.id, file: path, text: text, kind: .voice)
+            } else {
                 problems.append("  \(req.id): not in the voice manifest" + (req.text.map { " (text: \"\($0)\")" } ?? ""))
                 continue
             }
-            let path = pack.path(of: cue)
             do {
                 let frames = try headers.length(path: path, rate: rate)
                 if frames == .zero {

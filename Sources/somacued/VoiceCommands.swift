@@ -75,7 +75,7 @@ struct VoiceInit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Start a voice pack to record yourself: a manifest and a script to read from.",
-        discussion: "Writes DIR/manifest.toml (every cue, files voice/<id>.wav, based on the default voice) and DIR/script.txt (cue id, delivery hint, text). Never overwrites: DIR must not hold a manifest yet. Until a file is recorded, its cue comes from the base pack; `somacue voice check DIR` shows what is left.")
+        discussion: "Writes DIR/manifest.toml (every cue, files voice/<id>.wav, based on the default voice) and DIR/script.txt (cue id, delivery hint, text). Never overwrites: DIR must not hold a manifest yet. `somacue voice check DIR` shows what is left to record; remove the entries you will not record, and those cues come from the base pack.")
     @Argument(help: ArgumentHelp("The new pack's folder (e.g. ~/.config/somacue/voices/mine).", valueName: "dir")) var dir: String
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Only the cues of these sessions (ids or files); default: every session.", valueName: "session"))
     var from: [String] = []
@@ -94,7 +94,7 @@ struct VoiceInit: ParsableCommand {
             let name = Platform.basename(Platform.absolute(dir))
             var m = "# somacue voice pack \"\(name)\", started by `somacue voice init`.\n"
                 + "# Record each cue into the file named here (any format libsndfile reads; mono is fine).\n"
-                + "# A cue whose file is not there yet comes from the base pack.\n"
+                + "# Remove the entries you will not record: those cues then come from the base pack.\n"
                 + "[voice]\nname = \(tomlQuoted(name))\ntitle = \(tomlQuoted("\(name) (recorded)"))\nbase = \"default\"\n"
             var text = "Script for the voice pack \"\(name)\": one cue per block. Record each into the file named\n"
                 + "in manifest.toml (voice/<cue id>.wav), leaving about a quarter second of quiet at each end.\n\n"

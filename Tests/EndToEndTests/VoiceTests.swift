@@ -253,3 +253,88 @@ struct VoiceTests {
         return try #require(rows.first?["lufs"] as? Double)
     }
 }
+
+/// TTS on demand: an argv template from the config speaks the cues no pack has, once.
+@Suite("TTS on demand", .serialized)
+struct TTSTests {
+    /// A session whose texts try every way of breaking out of an argument vector.
+    static let hostile = #"Breathe in $(touch /tmp/somacue-pwned-1) and `touch /tmp/somacue-pwned-2`; \"quoted\" 'single' \\ back\nslash"#
+
+    static func setUp(command: String, stdin: String? = nil) throws -> (env: [String: String], log: URL, cache: URL) {
+        let (env0, config) = try VoiceTests.userEnvironment()
+        var env = env0
+        let cache = E2E.tempDir("ttscache")
+        env["XDG_CACHE_HOME"] = cache.path
+        // A wrapper that counts its calls, then runs espeak-ng with exactly the arguments it got.
+        let log = config.appendingPathComponent("calls.log")
+        let wrapper = config.appendingPathComponent("speak.sh")
+        try "#!/bin/sh\necho call >> '\(log.path)'\nexec espeak-ng \"$@\"\n".write(to: wrapper, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper.path)
+        let sessions = config.appendingPathComponent("sessions")
+        try """
+            [session]
+            id = "hostile"
+            title = "-rf --help"
+            opening = "\(hostile)"
+            closing = "--version"
+
+            [[step]]
+            exercise = "arch-and-flatten"
+            reps = 1
+            contract = 0.3
+            release = 0.3
+            """.write(to: sessions.appendingPathComponent("hostile.toml"), atomically: true, encoding: .utf8)
+        var toml = "[tts]\ncommand = \(command.replacingOccurrences(of: "WRAPPER", with: wrapper.path))\n"
+        if let stdin { toml += "stdin = \(stdin)\n" }
+        try toml.write(to: config.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
+        return (env, log, cache)
+    }
+
+    static func calls(_ log: URL) -> Int {
+        ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").count
+    }
+
+    @Test(arguments: [
+        (#"["WRAPPER", "-w", "{out}", "--", "{text}"]"#, nil as String?),
+        (#"["WRAPPER", "-w", "{out}", "--stdin"]"#, #""{text}""# as String?),
+    ])
+    func speaksMissingCuesOnceWithoutInjection(command: String, stdin: String?) throws {
+        try? FileManager.default.removeItem(atPath: "/tmp/somacue-pwned-1")
+        try? FileManager.default.removeItem(atPath: "/tmp/somacue-pwned-2")
+        let (env, log, cache) = try Self.setUp(command: command, stdin: stdin)
+        let first = try E2E.run(E2E.somacue, ["timeline", "hostile", "--json"], env: env)
+        #expect(first.status == 0, "\(first.stderr)")
+        // title, opening, closing: the three cues no pack has.
+        #expect(Self.calls(log) == 3)
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/somacue-pwned-1"))
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/somacue-pwned-2"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("somacue/tts").path)
+        #expect(files.filter { $0.hasSuffix(".wav") }.count == 3, "\(files)")
+        let t = try #require(try E2E.json(first.stdout) as? [String: Any])
+        let events = try #require(t["events"] as? [[String: Any]])
+        let opening = try #require(events.first { $0["cue"] as? String == "hostile.opening" })
+        // The whole text was spoken (about 5 s), not cut at a quote or a newline.
+        #expect((opening["frames"] as? Int ?? 0) > 48_000 * 3, "\(opening)")
+
+        let second = try E2E.run(E2E.somacue, ["render", "hostile", "-o", E2E.tempDir("tts").appendingPathComponent("h.wav").path], env: env)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(Self.calls(log) == 3, "the second run takes the cached files")
+    }
+
+    @Test func aFailingCommandIsOneClearErrorWithItsStderr() throws {
+        // sox takes the text for an input file name, and fails saying so.
+        let (env, _, _) = try Self.setUp(command: #"["sox", "{text}", "{out}"]"#)
+        let r = try E2E.run(E2E.somacue, ["timeline", "hostile"], env: env)
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("tts.command") && r.stderr.contains("failed with status"), "\(r.stderr)")
+        #expect(r.stderr.contains("can't open input file"), "sox's own complaint is shown: \(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").filter { $0.hasPrefix("somacue:") }.count == 1, "one error: \(r.stderr)")
+    }
+
+    @Test func aBadTemplateIsAConfigError() throws {
+        let (env, _, _) = try Self.setUp(command: #"["espeak-ng", "{text}"]"#)
+        let r = try E2E.run(E2E.somacue, ["timeline", "hostile"], env: env)
+        #expect(r.status == 78)
+        #expect(r.stderr.contains("needs {out}"), "\(r.stderr)")
+    }
+}
