@@ -1,61 +1,131 @@
 #!/usr/bin/env bash
-# Benchmarks for the README's table. Release build; prints a Markdown table on stdout.
-#   bench/run.sh            all benchmarks
+# Engine benchmarks for the README's table. Release build; prints Markdown table rows on stdout.
+#   bench/run.sh
+# Every time is a ratio against an anchor measured in the same run (sox, mpc), because the
+# machines are shared and noisy: absolute times move from run to run, ratios much less.
+# hyperfine runs the commands of one comparison alternately in rounds (-r runs each, several
+# rounds), and a ratio is the median over the rounds.
 # Needs hyperfine, mpc, python3-numpy, sox (all installed by scripts/deps.sh).
+#   BENCH_QUICK=1 bench/run.sh   one round of two runs per render comparison, and no growth,
+#                                RSS or onset rows (for a heavily loaded machine)
 set -euo pipefail
+quick=${BENCH_QUICK:-0}
+if [ "$quick" = 1 ]; then rr="1 2"; else rr="3 3"; fi
 cd "$(dirname "$0")/.."
-swift build -c release >/dev/null
-bin=.build/release
+swift build -c release >/dev/null 2>&1
+bin=$PWD/.build/release
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-export SOMACUE_DATA_DIR=$PWD XDG_CONFIG_HOME=$tmp/config
+export SOMACUE_DATA_DIR=$PWD XDG_CONFIG_HOME=$tmp/config XDG_CACHE_HOME=$tmp/cache
 
-# The longest shipped session.
-longest=$($bin/somacue sessions --json | python3 -c 'import json,sys; print(max(json.load(sys.stdin), key=lambda s: s["duration"])["id"])')
-duration=$($bin/somacue sessions --json | python3 -c "import json,sys; print([s['duration'] for s in json.load(sys.stdin) if s['id']=='$longest'][0])")
+# Runs hyperfine ROUNDS times over the commands (each -r RUNS), and prints per command its
+# median wall time and mean CPU time (user + system) over all rounds, then the ratios of the
+# first command against the second as "wall cpu" (medians of the per-round ratios).
+compare() {
+  local rounds=$1 runs=$2; shift 2
+  for r in $(seq "$rounds"); do
+    hyperfine -N -w 1 -r "$runs" --export-json "$tmp/cmp.$r.json" "$@" >/dev/null 2>&1
+  done
+  python3 - "$tmp" "$rounds" <<'PY'
+import json, statistics, sys
+tmp, rounds = sys.argv[1], int(sys.argv[2])
+res = [json.load(open(f"{tmp}/cmp.{r}.json"))["results"] for r in range(1, rounds + 1)]
+n = len(res[0])
+wall = [statistics.median([t for rr in res for t in rr[i]["times"]]) for i in range(n)]
+cpu = [statistics.mean([rr[i]["user"] + rr[i]["system"] for rr in res]) for i in range(n)]
+rw = statistics.median([rr[0]["median"] / rr[1]["median"] for rr in res])
+rc = statistics.median([(rr[0]["user"] + rr[0]["system"]) / (rr[1]["user"] + rr[1]["system"]) for rr in res])
+print(" ".join(f"{w:.6f} {c:.6f}" for w, c in zip(wall, cpu)), f"{rw:.3f} {rc:.3f}")
+PY
+}
 
-# 1. Render speed, cold (first run after the build, file cache dropped where allowed) and warm.
-sync; (echo 3 > /proc/sys/vm/drop_caches) 2>/dev/null || true
-t0=$(date +%s.%N); $bin/somacue render "$longest" -o "$tmp/r.wav"; t1=$(date +%s.%N)
-cold=$(python3 -c "print(f'{$duration/($t1-$t0):.0f}')")
-best=999
-for i in 1 2 3; do
-  t0=$(date +%s.%N); $bin/somacue render "$longest" -o "$tmp/r.wav"; t1=$(date +%s.%N)
-  best=$(python3 -c "print(min($best, $t1-$t0))")
+sessions_json=$("$bin/somacue" sessions --json)
+longest=$(python3 -c 'import json,sys; print(max(json.load(sys.stdin), key=lambda s: s["duration"])["id"])' <<<"$sessions_json")
+duration=$(python3 -c "import json,sys; print([s['duration'] for s in json.load(sys.stdin) if s['id']=='$longest'][0])" <<<"$sessions_json")
+
+# 1. Render vs sox decoding the same cue files (every event's file, in timeline order),
+#    padding with silence to the same length and writing the same 48 kHz 16-bit stereo WAV.
+"$bin/somacue" timeline "$longest" --json > "$tmp/t.json"
+python3 - "$tmp/t.json" "$tmp/out-sox.wav" > "$tmp/sox.sh" <<'PY'
+import json, shlex, sys
+t = json.load(open(sys.argv[1]))
+events = sorted(t["events"], key=lambda e: e["frame"])
+pad = t["frames"] - sum(e["frames"] for e in events)
+assert pad >= 0
+print("exec sox --combine concatenate " + " ".join(shlex.quote(e["source"]) for e in events)
+      + f" -r {t['sampleRate']} -c 2 -b 16 {shlex.quote(sys.argv[2])} pad 0 {pad}s")
+PY
+"$bin/somacue" render "$longest" -o "$tmp/warm.wav"   # warms the cue header cache and the page cache
+read -r rw rc sw sc ratio_wall ratio_cpu < <(compare $rr "$bin/somacue render $longest -o $tmp/out.wav" "sh $tmp/sox.sh")
+[ "$(stat -c %s "$tmp/out.wav")" = "$(stat -c %s "$tmp/out-sox.wav")" ] || { echo "bench: the sox anchor wrote a different size" >&2; exit 1; }
+realtime_wall=$(python3 -c "print(f'{$duration / $rw:.0f}')")
+realtime_cpu=$(python3 -c "print(f'{$duration / $rc:.0f}')")
+
+# 2. FLAC: render to .flac vs sox encoding the rendered WAV.
+read -r fw fc xw xc flac_wall flac_cpu < <(compare $rr "$bin/somacue render $longest -o $tmp/out.flac" "sox $tmp/out.wav $tmp/sox.flac")
+
+# 3. Silence costs little: CPU of tempo 0.25 (2.35x longer) vs tempo 1.0.
+read -r qw qc ow oc slow_wall slow_cpu < <(compare $rr "$bin/somacue render $longest --tempo 0.25 -o $tmp/slow.wav" "$bin/somacue render $longest -o $tmp/out.wav")
+
+if [ "$quick" != 1 ]; then
+# 4. Growth: render time and peak RSS against session length (tempo) and distinct cues.
+growth_tempo=""
+for tempo in 2.0 1.0 0.5 0.25; do
+  secs=$("$bin/somacue" timeline "$longest" --tempo $tempo --json | python3 -c 'import json,sys; t=json.load(sys.stdin); print(t["frames"]/t["sampleRate"])')
+  /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" "$bin/somacue" render "$longest" --tempo $tempo -o "$tmp/g.wav"
+  read -r e u s m < "$tmp/time"
+  growth_tempo+=$(python3 -c "print(f'{$tempo}: {$secs:.0f} s of audio, {$u+$s:.2f} s CPU, {$m/1024:.0f} MB; ')")
 done
-warm=$(python3 -c "print(f'{$duration/$best:.0f}')")
-
-# 2. Peak RSS of play through the unpaced capture device, and the distinct cue audio it uses.
-ALSA_CONFIG_PATH=$PWD/scripts/alsa/capture-raw.conf SOMACUE_CAPTURE=/dev/null \
-  /usr/bin/time -f "%M" -o "$tmp/rss" $bin/somacue play "$longest" >/dev/null
-rss_kb=$(cat "$tmp/rss")
-cue_seconds=$($bin/somacue timeline "$longest" --json | python3 -c '
+growth_cues=""
+for id in $(python3 -c 'import json,sys; print(" ".join(s["id"] for s in json.load(sys.stdin)))' <<<"$sessions_json"); do
+  "$bin/somacue" timeline "$id" --json > "$tmp/c.json"
+  read -r distinct cue_secs secs < <(python3 -c '
 import json,sys
-t=json.load(sys.stdin); seen={}
+t=json.load(open(sys.argv[1])); seen={}
 for e in t["events"]: seen[e["cue"]]=e["frames"]
-print(sum(seen.values())/t["sampleRate"])')
+print(len(seen), sum(seen.values())/t["sampleRate"], t["frames"]/t["sampleRate"])' "$tmp/c.json")
+  /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" "$bin/somacue" render "$id" -o "$tmp/g.wav"
+  read -r e u s m < "$tmp/time"
+  growth_cues+="$distinct $(python3 -c "print(f'{$cue_secs:.0f} {$secs:.0f} {$u+$s:.2f} {$m/1024:.0f}')")"$'\n'
+done
+growth_cues=$(sort -n <<<"$growth_cues" | awk 'NF {printf "%s cues (%s s): %s s CPU, %s MB; ", $1, $2, $4, $5}')
+
+# 5. Peak RSS of play through the unpaced capture device, and the distinct cue audio it uses.
+ALSA_CONFIG_PATH=$PWD/scripts/alsa/capture-raw.conf SOMACUE_CAPTURE=/dev/null \
+  /usr/bin/time -f "%M" -o "$tmp/rss" "$bin/somacue" play "$longest" >/dev/null
+rss_kb=$(cat "$tmp/rss")
+cue_seconds=$(python3 -c '
+import json,sys
+t=json.load(open(sys.argv[1])); seen={}
+for e in t["events"]: seen[e["cue"]]=e["frames"]
+print(sum(seen.values())/t["sampleRate"])' "$tmp/t.json")
 budget_kb=$(python3 -c "print(int(30*1024 + 100*$cue_seconds))")
 
-# 3. Start-up: somacue --version against mpc (Debian's mpc 0.34 has no --version; `mpc help`
-#    is its closest equivalent: print and exit, no server), whole process, median.
-hyperfine -N -w 20 -r 200 --export-json "$tmp/h.json" "$bin/somacue --version" "mpc help" >/dev/null 2>&1
-ratio=$(python3 -c "
-import json; r=json.load(open('$tmp/h.json'))['results']
-print(f\"{r[0]['median']*1000:.2f} ms vs {r[1]['median']*1000:.2f} ms = {r[0]['median']/r[1]['median']:.2f}x\")")
+fi
 
-# 4. Onset accuracy of the render: voices and tones rendered apart, each cue found by
+# 6. Start-up: somacue --version against mpc (Debian's mpc 0.34 has no --version; `mpc help`
+#    is its closest equivalent: print and exit, no server), whole process.
+read -r vw vc mw mc ver_wall ver_cpu < <(compare 5 100 "$bin/somacue --version" "mpc help")
+
+if [ "$quick" != 1 ]; then
+# 7. Onset accuracy of the render: voices and tones rendered apart, each cue found by
 #    cross-correlation at exactly its frame.
 printf '[volume]\ntone = 0\n' > "$tmp/voices.toml"
 printf '[volume]\nvoice = 0\n' > "$tmp/tones.toml"
-$bin/somacue render "$longest" -o "$tmp/v.wav" --config "$tmp/voices.toml"
-$bin/somacue render "$longest" -o "$tmp/t.wav" --config "$tmp/tones.toml"
-$bin/somacue timeline "$longest" --json > "$tmp/t.json"
+"$bin/somacue" render "$longest" -o "$tmp/v.wav" --config "$tmp/voices.toml"
+"$bin/somacue" render "$longest" -o "$tmp/t.wav" --config "$tmp/tones.toml"
 onsets=$(python3 bench/onsets.py "$tmp/t.json" "$tmp/v.wav" "$tmp/t.wav" | tail -n 1)
 
-echo "| benchmark | target | result |"
-echo "|---|---|---|"
-echo "| render \`$longest\` (${duration%.*} s of audio) to .wav, cold | >= 500x real time | ${cold}x |"
-echo "| same, warm (best of 3) | | ${warm}x |"
+fi
+ms() { python3 -c "print(f'{$1 * 1000:.2f}')"; }
+s2() { python3 -c "print(f'{$1:.2f}')"; }
+echo "| render \`$longest\` (${duration%.*} s) to .wav vs sox decoding the same cues, padding, writing the same WAV (median wall; CPU) | <= 1.0x; >= 2,500x real time | $(s2 $rw) s vs $(s2 $sw) s = ${ratio_wall}x; CPU ${ratio_cpu}x; ${realtime_wall}x real time (${realtime_cpu}x per CPU second) |"
+echo "| render to .flac vs \`sox x.wav x.flac\` (median wall; CPU) | <= 1.0x | $(s2 $fw) s vs $(s2 $xw) s = ${flac_wall}x; CPU ${flac_cpu}x |"
+echo "| render at tempo 0.25 (2.35x longer, mostly silence) vs tempo 1.0, CPU | <= 1.3x | $(s2 $qc) s vs $(s2 $oc) s = ${slow_cpu}x |"
+if [ "$quick" != 1 ]; then
+echo "| growth with session length: render of \`$longest\` by tempo (CPU, peak RSS) | | ${growth_tempo%; } |"
+echo "| growth with distinct cues: render of each shipped session (CPU, peak RSS) | | ${growth_cues%; } |"
 echo "| peak RSS of \`somacue play $longest\` (capture-raw.conf) | <= 30 MB + 100 KB/s of distinct cue audio (${cue_seconds%.*} s: $((budget_kb / 1024)) MB) | $((rss_kb / 1024)) MB |"
-echo "| start-up, \`somacue --version\` vs \`mpc help\` (median) | <= 2x | $ratio |"
-echo "| onset accuracy of the render | 0 samples off | ${onsets#onsets: } |"
+fi
+echo "| start-up, \`somacue --version\` vs \`mpc help\` (median wall) | <= 1.2x | $(ms $vw) ms vs $(ms $mw) ms = ${ver_wall}x |"
+[ "$quick" = 1 ] || echo "| onset accuracy of the render (each cue found by cross-correlation) | 0 samples off | ${onsets#onsets: } |"
