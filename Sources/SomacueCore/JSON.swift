@@ -154,6 +154,7 @@ extension Timeline {
             o.set("phase", s.phase.rawValue)
             o.set("side", s.side?.rawValue)
             o.set("rep", s.rep)
+            o.set("tempo", s.tempo.value)
             return o.json
         }))
         return root.json

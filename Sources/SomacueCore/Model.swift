@@ -16,10 +16,14 @@ public struct PhaseSpec: Sendable, Hashable {
     public var say: String?
     public var seconds: Double?
     public var position: SourcePosition?
-    public init(say: String? = nil, seconds: Double? = nil, position: SourcePosition? = nil) {
+    /// Position of the `seconds` value, for diagnostics about it.
+    public var secondsPosition: SourcePosition?
+    public init(say: String? = nil, seconds: Double? = nil, position: SourcePosition? = nil,
+                secondsPosition: SourcePosition? = nil) {
         self.say = say
         self.seconds = seconds
         self.position = position
+        self.secondsPosition = secondsPosition
     }
 }
 
@@ -34,11 +38,13 @@ public struct Exercise: Sendable {
     public var hold: PhaseSpec?
     public var release: PhaseSpec
     public var rest: PhaseSpec?
+    /// Phases as ratios of a unit (`pace`, `pace_unit`); absolute seconds in a phase win.
+    public var pace: Pace?
     public var file: String
 
     public init(id: String, title: String, posture: Posture = .lying, sides: Bool = false, reps: Int? = nil,
                 position: String, contract: PhaseSpec, hold: PhaseSpec? = nil, release: PhaseSpec,
-                rest: PhaseSpec? = nil, file: String = "") {
+                rest: PhaseSpec? = nil, file: String = "", pace: Pace? = nil) {
         self.id = id
         self.title = title
         self.posture = posture
@@ -49,6 +55,7 @@ public struct Exercise: Sendable {
         self.hold = hold
         self.release = release
         self.rest = rest
+        self.pace = pace
         self.file = file
     }
 }
@@ -65,10 +72,17 @@ public struct SessionStep: Sendable {
     public var focus: String?
     /// Position of the `exercise = ...` value, for diagnostics about the reference.
     public var position: SourcePosition?
+    /// This step's tempo: wins over the session's and the config's, not over `--tempo`, `--fit`
+    /// or a live change.
+    public var tempo: Tempo?
+    /// Phases as ratios (`pace`, `pace_unit`); this step's seconds win over it.
+    public var pace: Pace?
+    /// Positions of the `contract`, `hold`, `release`, `rest` values.
+    public var secondsPositions: [MovementPhase: SourcePosition] = [:]
 
     public init(exercise: String, reps: Int? = nil, sides: [Side]? = nil, contract: Double? = nil,
                 hold: Double? = nil, release: Double? = nil, rest: Double? = nil, focus: String? = nil,
-                position: SourcePosition? = nil) {
+                position: SourcePosition? = nil, tempo: Tempo? = nil, pace: Pace? = nil) {
         self.exercise = exercise
         self.reps = reps
         self.sides = sides
@@ -78,6 +92,8 @@ public struct SessionStep: Sendable {
         self.rest = rest
         self.focus = focus
         self.position = position
+        self.tempo = tempo
+        self.pace = pace
     }
 }
 
@@ -89,10 +105,13 @@ public struct Session: Sendable {
     public var opening: String
     public var closing: String
     public var steps: [SessionStep]
+    /// The session's tempo: wins over the config's, not over a step's, `--tempo`, `--fit` or a
+    /// live change.
+    public var tempo: Tempo?
     public var file: String
 
     public init(id: String, title: String, description: String, posture: Posture, opening: String,
-                closing: String, steps: [SessionStep], file: String = "") {
+                closing: String, steps: [SessionStep], file: String = "", tempo: Tempo? = nil) {
         self.id = id
         self.title = title
         self.description = description
@@ -100,6 +119,7 @@ public struct Session: Sendable {
         self.opening = opening
         self.closing = closing
         self.steps = steps
+        self.tempo = tempo
         self.file = file
     }
 }
@@ -152,7 +172,7 @@ private func readPhase(_ r: inout SchemaReader, _ parent: TOMLTable, _ key: Stri
     r.rejectUnknownKeys(in: t, path: p, known: ["say", "seconds"])
     let say = r.string(t, "say", path: p, required: sayRequired)
     let seconds = r.number(t, "seconds", path: p, range: phaseSecondsRange, unit: "seconds")
-    return PhaseSpec(say: say, seconds: seconds, position: t.position)
+    return PhaseSpec(say: say, seconds: seconds, position: t.position, secondsPosition: t["seconds"]?.position)
 }
 
 /// Reads an exercise file. Returns nil (with errors in `reader`) when it is unusable.
@@ -161,7 +181,7 @@ public func readExercise(_ root: TOMLTable, reader r: inout SchemaReader, expect
     guard let t = r.table(root, "exercise", path: "", required: true) else { return nil }
     let path = "exercise"
     r.rejectUnknownKeys(in: t, path: path, known: ["id", "title", "posture", "sides", "reps", "position",
-                                                  "contract", "hold", "release", "rest"])
+                                                  "contract", "hold", "release", "rest", "pace", "pace_unit"])
     let title = r.string(t, "title", path: path, required: true)
     var id = r.string(t, "id", path: path)
     if let given = id, !isValidID(given) {
@@ -180,13 +200,19 @@ public func readExercise(_ root: TOMLTable, reader r: inout SchemaReader, expect
     let hold = readPhase(&r, t, "hold", path: path, required: false, sayRequired: true)
     let release = readPhase(&r, t, "release", path: path, required: true, sayRequired: true)
     let rest = readPhase(&r, t, "rest", path: path, required: false, sayRequired: false)
-    if let c = contract?.seconds, let rel = release?.seconds, rel < 3 * c {
-        r.warning("exercise.release.seconds: \(formatNumber(rel)) s is shorter than 3 x the contraction (\(formatNumber(3 * c)) s); releases are meant to be slow",
-                  at: release?.position)
+    let pace = readPace(&r, t, path: path)
+    if let pace, pace.ratios?[1] ?? 0 > 0, hold == nil, t["hold"] == nil {
+        r.warning("exercise.pace: a hold of \(formatNumber(pace.ratios?[1] ?? 0)) units is given but the exercise has no [exercise.hold] instruction; it is left out",
+                  at: pace.position)
     }
     guard let resolvedID, let title, let position, let contract, let release else { return nil }
-    return Exercise(id: resolvedID, title: title, posture: posture, sides: sides, reps: reps, position: position,
-                    contract: contract, hold: hold, release: release, rest: rest, file: r.file)
+    let ex = Exercise(id: resolvedID, title: title, posture: posture, sides: sides, reps: reps, position: position,
+                      contract: contract, hold: hold, release: release, rest: rest, file: r.file, pace: pace)
+    if let w = releaseRatioWarning(phaseTimes(step: SessionStep(exercise: resolvedID), exercise: ex), file: r.file,
+                                   label: "exercise.release.seconds", fallbackPosition: release.position) {
+        r.warning(w.message, at: w.position)
+    }
+    return ex
 }
 
 /// Reads a session file. Exercise references are checked later, against the library.
@@ -194,7 +220,7 @@ public func readSession(_ root: TOMLTable, reader r: inout SchemaReader, expecte
     r.rejectUnknownKeys(in: root, path: "", known: ["session", "step"])
     guard let t = r.table(root, "session", path: "", required: true) else { return nil }
     let path = "session"
-    r.rejectUnknownKeys(in: t, path: path, known: ["id", "title", "description", "posture", "opening", "closing"])
+    r.rejectUnknownKeys(in: t, path: path, known: ["id", "title", "description", "posture", "opening", "closing", "tempo"])
     let title = r.string(t, "title", path: path, required: true)
     var id = r.string(t, "id", path: path)
     if let given = id, !isValidID(given) {
@@ -209,6 +235,7 @@ public func readSession(_ root: TOMLTable, reader r: inout SchemaReader, expecte
     let posture = r.choice(t, "posture", path: path, options: Posture.allCases.map(\.rawValue)).flatMap(Posture.init) ?? .lying
     let opening = r.string(t, "opening", path: path, required: true)
     let closing = r.string(t, "closing", path: path, required: true)
+    let tempo = r.number(t, "tempo", path: path, range: Tempo.range).flatMap(Tempo.init)
 
     var steps: [SessionStep] = []
     if let node = root["step"] {
@@ -230,11 +257,12 @@ public func readSession(_ root: TOMLTable, reader r: inout SchemaReader, expecte
     }
     guard let resolvedID, let title, let opening, let closing else { return nil }
     return Session(id: resolvedID, title: title, description: description, posture: posture,
-                   opening: opening, closing: closing, steps: steps, file: r.file)
+                   opening: opening, closing: closing, steps: steps, file: r.file, tempo: tempo)
 }
 
 private func readStep(_ st: TOMLTable, reader r: inout SchemaReader, path sp: String) -> SessionStep? {
-    r.rejectUnknownKeys(in: st, path: sp, known: ["exercise", "reps", "sides", "contract", "hold", "release", "rest", "focus"])
+    r.rejectUnknownKeys(in: st, path: sp, known: ["exercise", "reps", "sides", "contract", "hold", "release", "rest", "focus",
+                                                  "tempo", "pace", "pace_unit"])
     let ex = r.string(st, "exercise", path: sp, required: true)
     let reps = r.integer(st, "reps", path: sp, range: 1...20).map(Int.init)
     var sides: [Side]?
@@ -260,14 +288,57 @@ private func readStep(_ st: TOMLTable, reader r: inout SchemaReader, path sp: St
     let hold = r.number(st, "hold", path: sp, range: 0...600, unit: "seconds")
     let release = r.number(st, "release", path: sp, range: phaseSecondsRange, unit: "seconds")
     let rest = r.number(st, "rest", path: sp, range: phaseSecondsRange, unit: "seconds")
-    if let c = contract, let rel = release, rel < 3 * c {
-        r.warning("\(sp).release: \(formatNumber(rel)) s is shorter than 3 x the contraction (\(formatNumber(3 * c)) s); releases are meant to be slow",
-                  at: st["release"]?.position)
-    }
     let focus = r.string(st, "focus", path: sp)
+    let tempo = r.number(st, "tempo", path: sp, range: Tempo.range).flatMap(Tempo.init)
+    let pace = readPace(&r, st, path: sp)
     guard let ex else { return nil }
-    return SessionStep(exercise: ex, reps: reps, sides: sides, contract: contract, hold: hold, release: release,
-                       rest: rest, focus: focus, position: st["exercise"]?.position ?? st.position)
+    var step = SessionStep(exercise: ex, reps: reps, sides: sides, contract: contract, hold: hold, release: release,
+                           rest: rest, focus: focus, position: st["exercise"]?.position ?? st.position, tempo: tempo, pace: pace)
+    for phase in MovementPhase.allCases {
+        if let p = st[phase.rawValue]?.position { step.secondsPositions[phase] = p }
+    }
+    return step
+}
+
+/// `pace = [contract, hold, release, rest]` (units) and `pace_unit` (seconds per unit).
+private func readPace(_ r: inout SchemaReader, _ t: TOMLTable, path: String) -> Pace? {
+    let unit = r.number(t, "pace_unit", path: path, range: Pace.unitRange, unit: "seconds")
+    var ratios: [Double]?
+    if let node = t["pace"] {
+        let p = join(path, "pace")
+        let usage = "expected four numbers [contract, hold, release, rest] in units of pace_unit, such as [1, 0.5, 3, 1.5]"
+        if case .array(let items) = node.value, items.count == 4 {
+            var values: [Double] = []
+            for (i, item) in items.enumerated() {
+                let v: Double?
+                switch item.value {
+                case .integer(let n): v = Double(n)
+                case .float(let d): v = d
+                default: v = nil
+                }
+                let phase = MovementPhase.allCases[i]
+                let minimum = (phase == .contract || phase == .release) ? 0.01 : 0
+                guard let v, v.isFinite, v >= minimum, v <= Pace.ratioRange.upperBound else {
+                    r.error("\(p): the \(phase.rawValue) must be a number from \(formatNumber(minimum)) to \(formatNumber(Pace.ratioRange.upperBound)); \(usage)",
+                            at: item.position)
+                    continue
+                }
+                values.append(v)
+            }
+            if values.count == 4 {
+                ratios = values
+                let seconds = values.map { $0 * (unit ?? Pace.defaultUnit) }
+                if let longest = seconds.max(), longest > phaseSecondsRange.upperBound {
+                    r.error("\(p): a phase of \(formatNumber(longest)) s is longer than \(formatNumber(phaseSecondsRange.upperBound)) s", at: node.position)
+                    ratios = nil
+                }
+            }
+        } else {
+            r.error("\(p): \(usage)", at: node.position)
+        }
+    }
+    guard ratios != nil || unit != nil else { return nil }
+    return Pace(ratios: ratios, unit: unit, position: t["pace"]?.position ?? t["pace_unit"]?.position)
 }
 
 // MARK: - Voice manifest

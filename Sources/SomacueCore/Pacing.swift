@@ -52,6 +52,8 @@ public struct Segment: Sendable, Hashable {
     public var side: Side?
     public var rep: Int?
     public var reps: Int?
+    /// The tempo this segment was laid out at.
+    public var tempo: Tempo = .normal
     public var end: FrameCount { frame + frames }
 }
 
@@ -59,6 +61,8 @@ public struct Timeline: Sendable {
     public var sessionID: String
     public var sessionTitle: String
     public var sampleRate: SampleRate
+    /// The session's tempo (forced, else the session's own, else the config's); a step with its
+    /// own tempo plays at that one (see `Segment.tempo`).
     public var tempo: Tempo
     /// Total frames, pre-roll and tail included: exactly what a render writes.
     public var frames: FrameCount
@@ -81,18 +85,23 @@ public struct Timeline: Sendable {
 /// Settings that shape a timeline. Seconds are converted to frames once, here.
 public struct PacingSettings: Sendable {
     public var sampleRate: SampleRate
+    /// The configured tempo: used where neither the session nor a step gives one.
     public var tempo: Tempo
     public var leadIn: Double
     public var preroll: FrameCount
     public var safetyNote: Bool
+    /// `--tempo`, `--fit` or a live change: every step plays at it, whatever the session and
+    /// its steps say.
+    public var forcedTempo: Tempo?
 
     public init(sampleRate: SampleRate = .standard, tempo: Tempo = .normal, leadIn: Double = 0,
-                preroll: FrameCount = FrameCount(24_000), safetyNote: Bool = true) {
+                preroll: FrameCount = FrameCount(24_000), safetyNote: Bool = true, forcedTempo: Tempo? = nil) {
         self.sampleRate = sampleRate
         self.tempo = tempo
         self.leadIn = leadIn
         self.preroll = preroll
         self.safetyNote = safetyNote
+        self.forcedTempo = forcedTempo
     }
 }
 
@@ -177,6 +186,8 @@ private struct ScriptSegment {
     var pad: Double = PacingDefaults.afterVoice
     /// Whether rule (3) applies: a release not given explicitly is at least 3x the contraction.
     var enforceRatio = false
+    /// The tempo its base duration is scaled by.
+    var tempo: Tempo
 }
 
 public struct PacingEngine: Sendable {
@@ -218,8 +229,8 @@ public struct PacingEngine: Sendable {
         if !missing.isEmpty { throw MissingCuesError(missing: missing) }
 
         let rate = settings.sampleRate
-        func scaled(_ seconds: Double) -> FrameCount {
-            rate.frames(seconds: seconds / settings.tempo.value)
+        func scaled(_ seconds: Double, _ tempo: Tempo) -> FrameCount {
+            rate.frames(seconds: seconds / tempo.value)
         }
         let afterVoice = rate.frames(seconds: PacingDefaults.afterVoice)
         let gap = rate.frames(seconds: PacingDefaults.betweenVoices)
@@ -270,7 +281,7 @@ public struct PacingEngine: Sendable {
             }
             let content = trailingLength == .zero ? contentEnd : contentEnd + gap + trailingLength
             var length = content + rate.frames(seconds: seg.pad)
-            if let base = seg.base { length = max(length, scaled(base)) }
+            if let base = seg.base { length = max(length, scaled(base, seg.tempo)) }
             if seg.phase == .contract { lastContract = length }
             if seg.enforceRatio { length = max(length, FrameCount(lastContract.value * PacingDefaults.releaseRatio)) }
             if trailingLength > .zero {
@@ -281,7 +292,7 @@ public struct PacingEngine: Sendable {
             events += local
             segments.append(Segment(frame: start, frames: length, phase: seg.phase, exercise: seg.exercise?.id,
                                     exerciseTitle: seg.exercise?.title, exerciseIndex: seg.exercise?.index,
-                                    side: seg.side, rep: seg.rep, reps: seg.reps))
+                                    side: seg.side, rep: seg.rep, reps: seg.reps, tempo: seg.tempo))
             cursor = start + length
         }
         // Stable sort by frame; at equal frames a tone comes before a voice.
@@ -290,7 +301,8 @@ public struct PacingEngine: Sendable {
             if a.element.kind != b.element.kind { return a.element.kind == .tone }
             return a.offset < b.offset
         }.map(\.element)
-        return Timeline(sessionID: session.id, sessionTitle: session.title, sampleRate: rate, tempo: settings.tempo,
+        return Timeline(sessionID: session.id, sessionTitle: session.title, sampleRate: rate,
+                        tempo: effectiveTempo(step: nil, session: session, settings: settings),
                         frames: cursor, events: events, segments: segments, exerciseCount: session.steps.count)
     }
 
@@ -308,7 +320,8 @@ public struct PacingEngine: Sendable {
         }
 
         var out: [ScriptSegment] = []
-        var opening = ScriptSegment(phase: .opening)
+        let sessionTempo = effectiveTempo(step: nil, session: session, settings: settings)
+        var opening = ScriptSegment(phase: .opening, tempo: sessionTempo)
         opening.onsetTones = ["tone-start"]
         opening.items = [.voice(session.cueID("title"), session.title)]
         if settings.safetyNote { opening.items.append(.voice("safety", BuiltinCue.text("safety") ?? "")) }
@@ -322,6 +335,8 @@ public struct PacingEngine: Sendable {
         var posture = session.posture
         for (i, (step, ex)) in resolved.enumerated() {
             let info = (index: i + 1, id: ex.id, title: ex.title)
+            let tempo = effectiveTempo(step: step, session: session, settings: settings)
+            let times = phaseTimes(step: step, exercise: ex)
             let reps = step.reps ?? ex.reps ?? PacingDefaults.reps
             let sides: [Side?] = {
                 guard ex.sides else { return [nil] }
@@ -331,7 +346,7 @@ public struct PacingEngine: Sendable {
 
             // Position: name and position (already announced during the integration rest
             // for every exercise but the first), posture change, focus, first side.
-            var position = ScriptSegment(phase: .position, exercise: info, side: sides[0], reps: reps)
+            var position = ScriptSegment(phase: .position, exercise: info, side: sides[0], reps: reps, tempo: tempo)
             position.pad = PacingDefaults.settle
             if i == 0 {
                 position.items = [.voice(ex.cueID("title"), ex.title), .voice(ex.cueID("position"), ex.position)]
@@ -354,7 +369,7 @@ public struct PacingEngine: Sendable {
 
             for (s, side) in sides.enumerated() {
                 if s > 0, let side {
-                    var sw = ScriptSegment(phase: .switch, exercise: info, side: side, reps: reps)
+                    var sw = ScriptSegment(phase: .switch, exercise: info, side: side, reps: reps, tempo: tempo)
                     sw.onsetTones = ["tone-switch"]
                     sw.items = [builtin("switch-sides"), builtin(side == .left ? "left-side" : "right-side"),
                                 builtin("first-rep-small")]
@@ -363,47 +378,47 @@ public struct PacingEngine: Sendable {
                     out.append(sw)
                 }
                 for rep in 1...reps {
-                    var c = ScriptSegment(phase: .contract, exercise: info, side: side, rep: rep, reps: reps)
+                    var c = ScriptSegment(phase: .contract, exercise: info, side: side, rep: rep, reps: reps, tempo: tempo)
                     c.onsetTones = ["tone-contract"]
                     c.items = [.voice(ex.cueID("contract"), ex.contract.say ?? "")]
-                    let contractSeconds = step.contract ?? ex.contract.seconds ?? PacingDefaults.contract
-                    c.base = contractSeconds
+                    c.base = times.contract
                     out.append(c)
 
-                    let holdSeconds = step.hold ?? ex.hold?.seconds ?? 0
-                    if let hold = ex.hold, holdSeconds > 0 || step.hold == nil {
-                        var h = ScriptSegment(phase: .hold, exercise: info, side: side, rep: rep, reps: reps)
+                    // A hold written as 0 seconds (or 0 units) in the step leaves it out.
+                    let holdSeconds = times.hold ?? 0
+                    let stepZeroesHold = holdSeconds == 0 && (step.hold != nil || step.pace?.ratios != nil)
+                    if let hold = ex.hold, !stepZeroesHold {
+                        var h = ScriptSegment(phase: .hold, exercise: info, side: side, rep: rep, reps: reps, tempo: tempo)
                         h.items = [.voice(ex.cueID("hold"), hold.say ?? "")]
                         h.base = holdSeconds
                         out.append(h)
                     }
 
-                    var r = ScriptSegment(phase: .release, exercise: info, side: side, rep: rep, reps: reps)
+                    var r = ScriptSegment(phase: .release, exercise: info, side: side, rep: rep, reps: reps, tempo: tempo)
                     r.onsetTones = ["tone-release"]
                     r.items = [.voice(ex.cueID("release"), ex.release.say ?? "")]
-                    let explicitRelease = step.release ?? ex.release.seconds
-                    r.base = explicitRelease ?? max(PacingDefaults.release, Double(PacingDefaults.releaseRatio) * contractSeconds)
-                    r.enforceRatio = explicitRelease == nil
+                    r.base = times.release
+                    r.enforceRatio = !times.releaseIsExplicit
                     out.append(r)
 
                     // The rest after the last rep of a side is replaced by the side switch,
                     // the integration rest or the closing.
                     guard rep < reps else { continue }
-                    var z = ScriptSegment(phase: .rest, exercise: info, side: side, rep: rep, reps: reps)
+                    var z = ScriptSegment(phase: .rest, exercise: info, side: side, rep: rep, reps: reps, tempo: tempo)
                     if let say = ex.rest?.say {
                         z.items = [.voice(ex.cueID("rest"), say)]
                     } else {
                         z.items = [builtin("rest")]
                     }
                     z.items.append(builtin(rep + 1 == reps ? "last-rep" : "rep-grow"))
-                    z.base = step.rest ?? ex.rest?.seconds ?? PacingDefaults.rest
+                    z.base = times.rest
                     out.append(z)
                 }
             }
 
             if i + 1 < resolved.count {
                 let next = resolved[i + 1].exercise
-                var integ = ScriptSegment(phase: .integrate, exercise: info)
+                var integ = ScriptSegment(phase: .integrate, exercise: info, tempo: tempo)
                 integ.items = [builtin("integrate")]
                 integ.trailing = [builtin("next-exercise"), .voice(next.cueID("title"), next.title),
                                   .voice(next.cueID("position"), next.position)]
@@ -412,7 +427,7 @@ public struct PacingEngine: Sendable {
             }
         }
 
-        var closing = ScriptSegment(phase: .closing)
+        var closing = ScriptSegment(phase: .closing, tempo: sessionTempo)
         closing.items = [.voice(session.cueID("closing"), session.closing), builtin("session-end"), .tone("chime-end")]
         closing.pad = PacingDefaults.tail
         out.append(closing)

@@ -93,6 +93,7 @@ public struct Library: Sendable {
     }
 
     /// Every step must name a known exercise; unknown ones are errors at the step's position.
+    /// Releases that a step's seconds make shorter than 3x the contraction are warnings.
     public func checkReferences(_ session: Session) -> [Diagnostic] {
         var out: [Diagnostic] = []
         for (i, step) in session.steps.enumerated() where exercises[step.exercise] == nil {
@@ -106,6 +107,7 @@ public struct Library: Sendable {
                                       message: "step[\(i + 1)].sides: \"\(ex.id)\" is not done per side; the side order is ignored"))
             }
         }
+        out += releaseRatioWarnings(session: session, exercises: exercises)
         return out
     }
 }

@@ -84,6 +84,8 @@ public final class LivePlayer {
     var token = 0
     var volumes: (master: Double, voice: Double, tone: Double)
     var durations: [String: Double]?
+    /// A tempo set while idle: the next sessions play at it (over their own tempos) until a reload.
+    var liveTempo: Tempo?
     public var clientCount = 0
     /// Called after a successful reload with the new configuration (the server's limits).
     public var onReload: ((Config) -> Void)?
@@ -154,7 +156,8 @@ public final class LivePlayer {
         let planned: PlannedSession
         do {
             planned = try plan(session: session, library: library, config: config,
-                               options: SessionOptions(tempo: args.tempo, voice: voice, leadIn: args.leadIn),
+                               options: SessionOptions(tempo: args.tempo ?? (args.fit == nil ? liveTempo?.value : nil), voice: voice,
+                                                       leadIn: args.leadIn, fit: args.fit),
                                paths: paths, extraCues: Self.overlayCues)
         } catch {
             let code: ErrorCode = error.message.contains("no voice") ? .noSuchVoice : (error.status == ExitStatus.usage ? .outOfRange : .invalidSession)
@@ -168,9 +171,10 @@ public final class LivePlayer {
         opened.inputs = Self.fingerprint(planned)
         active = opened
         setState(.playing)
-        log("playing \(session.id) on \(opened.device) at tempo \(planned.timeline.tempo)")
+        log("playing \(session.id) on \(opened.device) at tempo \(planned.timeline.tempo)" + (planned.fitted ? " (fit)" : ""))
         var o = JSONObject()
         o.set("state", state.rawValue)
+        o.set("tempo", planned.timeline.tempo.value)
         o.set("session", sessionJSON())
         return .success(o.json)
     }
@@ -296,7 +300,7 @@ public final class LivePlayer {
     }
 
     func setTempo(_ change: TempoChange) -> Result<JSON, ProtocolError> {
-        let current = active?.tempo ?? config.tempo
+        let current = active?.tempo ?? liveTempo ?? config.tempo
         let value: Double
         switch change {
         case .set(let v): value = v
@@ -307,7 +311,8 @@ public final class LivePlayer {
         }
         guard let a = active else {
             // Idle: the tempo applies to the next session.
-            config.tempo = tempo
+            liveTempo = tempo
+            durations = nil
             events.append((.tempo, [("tempo", .double(tempo.value))]))
             return .success(.object([("tempo", .double(tempo.value))]))
         }
@@ -321,8 +326,8 @@ public final class LivePlayer {
         // Too close to the boundary to be sure the audio thread has not crossed it: next one.
         if old.segments[k].end - pos < old.sampleRate.frames(seconds: 0.1), k + 1 < old.segments.count { k += 1 }
         let plan = a.loaded.plan
-        let settings = PacingSettings(sampleRate: old.sampleRate, tempo: tempo, leadIn: plan.leadIn, preroll: plan.preroll,
-                                      safetyNote: plan.safetyNote)
+        let settings = PacingSettings(sampleRate: old.sampleRate, tempo: config.tempo, leadIn: plan.leadIn, preroll: plan.preroll,
+                                      safetyNote: plan.safetyNote, forcedTempo: tempo)
         let engine = PacingEngine(session: plan.session, exercises: plan.exercises, settings: settings)
         guard let fresh = try? engine.compile(cues: a.loaded.plan.catalog), fresh.segments.count == old.segments.count else {
             return .failure(ProtocolError(.internalError, "could not re-lay the session at tempo \(tempo)"))
@@ -397,6 +402,7 @@ public final class LivePlayer {
         config = newConfig
         library = newLibrary
         durations = nil
+        liveTempo = nil
         if active == nil { volumes = (config.masterVolume, config.voiceVolume, config.toneVolume) }
         onReload?(config)
         log("reloaded: \(library.sessions.count) sessions, \(library.exercises.count) exercises")
@@ -571,7 +577,7 @@ public final class LivePlayer {
                 o.set("saved", Platform.isoUTC(saved))
             }
         } else {
-            o.set("tempo", config.tempo.value)
+            o.set("tempo", (liveTempo ?? config.tempo).value)
             o.set("voice", config.voice)
         }
         o.set("volume", volumeJSON())
@@ -592,12 +598,13 @@ public final class LivePlayer {
         if durations == nil {
             var d: [String: Double] = [:]
             for (id, s) in library.sessions {
-                d[id] = listedDuration(of: s, library: library, config: config, paths: paths)
+                d[id] = listedDuration(of: s, library: library, config: config, paths: paths, tempo: liveTempo)
             }
             durations = d
         }
         return .object([("sessions", .array(library.sessions.keys.sorted().map { id in
-            sessionSummary(library.sessions[id]!, duration: durations?[id])
+            let s = library.sessions[id]!
+            return sessionSummary(s, duration: durations?[id], tempo: liveTempo ?? s.tempo ?? config.tempo)
         }))])
     }
 }

@@ -2,16 +2,29 @@ import SomacueAudio
 import SomacueCore
 import SomacuePlatform
 
-/// Options common to play, render and timeline; nil means "from config".
+/// Options common to play, render and timeline; nil means "from config" (for the tempo: from
+/// the session's steps, the session, then the config).
 public struct SessionOptions: Sendable {
+    /// A tempo that every step plays at (`--tempo`, a live change).
     public var tempo: Double?
     public var voice: String?
     public var leadIn: Double?
-    public init(tempo: Double? = nil, voice: String? = nil, leadIn: Double? = nil) {
+    /// A target length in seconds (`--fit`): the tempo is chosen to reach it.
+    public var fit: Double?
+    public init(tempo: Double? = nil, voice: String? = nil, leadIn: Double? = nil, fit: Double? = nil) {
         self.tempo = tempo
         self.voice = voice
         self.leadIn = leadIn
+        self.fit = fit
     }
+}
+
+/// Reads a `--fit` length (`600`, `10m`, `1h5m`); exit 64 for anything else.
+public func checkedLength(_ text: String) throws(EngineError) -> Double {
+    guard let seconds = parseLength(text) else {
+        throw EngineError("somacue: --fit \(text) is not a length; write seconds (600) or minutes and hours (10m, 1h5m, 45m30s)", status: ExitStatus.usage)
+    }
+    return seconds
 }
 
 /// Checks a tempo value from the command line: 0.25 to 2.0 inclusive.
@@ -40,16 +53,26 @@ public struct PlannedSession: Sendable {
     public var leadIn: Double
     public var preroll: FrameCount
     public var safetyNote: Bool
+    /// Whether `timeline.tempo` was chosen by `--fit` (then every step plays at it).
+    public var fitted: Bool = false
+
+    /// What `--fit` chose, for the user: "--fit: tempo 0.873 gives 10:00.2".
+    public var fitReport: String? {
+        fitted ? "--fit: tempo \(timeline.tempo) gives \(lengthText(timeline.sampleRate.seconds(timeline.frames)))" : nil
+    }
 }
 
 /// Compiles `session` with the given options; reads only cue headers (no decoding).
 public func plan(session: Session, library: Library, config: Config, options: SessionOptions,
                  paths: Paths, extraCues: [CueRequirement] = []) throws(EngineError) -> PlannedSession {
-    let tempo = try options.tempo.map(checkedTempo) ?? config.tempo
+    if options.fit != nil && options.tempo != nil {
+        throw EngineError("somacue: --fit chooses the tempo itself; give either --fit or --tempo, not both", status: ExitStatus.usage)
+    }
+    let forced = try options.tempo.map(checkedTempo)
     let leadIn = try options.leadIn.map(checkedLeadIn) ?? config.leadIn
-    let settings = PacingSettings(sampleRate: config.sampleRate, tempo: tempo, leadIn: leadIn,
+    let settings = PacingSettings(sampleRate: config.sampleRate, tempo: config.tempo, leadIn: leadIn,
                                   preroll: config.sampleRate.frames(seconds: config.prerollMs / 1000),
-                                  safetyNote: config.safetyNote)
+                                  safetyNote: config.safetyNote, forcedTempo: forced)
     let engine = PacingEngine(session: session, exercises: library.exercises, settings: settings)
     let required: [CueRequirement]
     do { required = try engine.requiredCues() } catch {
@@ -62,30 +85,46 @@ public func plan(session: Session, library: Library, config: Config, options: Se
                                      tts: config.tts.map { TTSSynthesizer(config: $0, voice: voice) })
     var used: [String: Exercise] = [:]
     for step in session.steps { used[step.exercise] = library.exercises[step.exercise] }
+    let timeline: Timeline
     do {
-        return PlannedSession(session: session, timeline: try engine.compile(cues: catalog), catalog: catalog,
-                              exercises: used, leadIn: leadIn, preroll: settings.preroll, safetyNote: settings.safetyNote)
+        if let fit = options.fit {
+            timeline = try engine.fit(seconds: fit, cues: catalog).timeline
+        } else {
+            timeline = try engine.compile(cues: catalog)
+        }
+    } catch let error as FitError {
+        throw EngineError("somacue: --fit: \(error); choose a length in that range", status: ExitStatus.usage)
     } catch {
         throw EngineError("somacue: \(error)", status: ExitStatus.dataError)
     }
+    return PlannedSession(session: session, timeline: timeline, catalog: catalog, exercises: used, leadIn: leadIn,
+                          preroll: settings.preroll, safetyNote: settings.safetyNote, fitted: options.fit != nil)
 }
 
-/// A session's length at tempo 1.0 with the default voice and no lead-in, as `sessions` lists
-/// it; nil when its cues are missing (it is still listed, without a duration).
-public func listedDuration(of session: Session, library: Library, config: Config, paths: Paths) -> Double? {
-    guard let p = try? plan(session: session, library: library, config: config,
-                            options: SessionOptions(tempo: 1.0, voice: "default", leadIn: 0), paths: paths) else { return nil }
+/// A session's length as `sessions` lists it: at the tempo it will play at (`tempo`, a live
+/// change, else its steps' and its own tempo, else the config's), with the configured voice
+/// (the default voice if that one cannot play it) and lead-in; nil when its cues are missing
+/// (it is still listed, without a duration).
+public func listedDuration(of session: Session, library: Library, config: Config, paths: Paths,
+                           tempo: Tempo? = nil) -> Double? {
+    let options = SessionOptions(tempo: tempo?.value)
+    var fallback = options
+    fallback.voice = "default"
+    guard let p = (try? plan(session: session, library: library, config: config, options: options, paths: paths))
+            ?? (try? plan(session: session, library: library, config: config, options: fallback, paths: paths)) else { return nil }
     return p.timeline.sampleRate.seconds(p.timeline.frames)
 }
 
-/// One entry of the `sessions` list (the CLI's `--json` and the protocol's reply).
-public func sessionSummary(_ s: Session, duration: Double?) -> JSON {
+/// One entry of the `sessions` list (the CLI's `--json` and the protocol's reply). `tempo` is
+/// the session's tempo as listed (steps with their own tempo play at theirs).
+public func sessionSummary(_ s: Session, duration: Double?, tempo: Tempo? = nil) -> JSON {
     var o = JSONObject()
     o.set("id", s.id)
     o.set("title", s.title)
     o.set("description", s.description)
     o.set("posture", s.posture.rawValue)
     o.set("duration", duration.map { ($0 * 1000).rounded() / 1000 })
+    o.set("tempo", tempo?.value)
     return o.json
 }
 

@@ -56,6 +56,7 @@ public func arguments(of command: Command) -> [(String, JSON)] {
         a.set("voice", s.voice)
         a.set("lead_in", s.leadIn)
         a.set("replace", s.replace)
+        a.set("fit", s.fit)
     case .tempo(.set(let v)):
         a.set("value", v)
     case .tempo(.step(let v)):

@@ -90,13 +90,17 @@ public struct StartArgs: Sendable, Equatable {
     public var voice: String?
     public var leadIn: Double?
     public var replace: Bool?
+    /// A target length in seconds: the daemon picks the tempo that makes the session last it.
+    public var fit: Double?
 
-    public init(session: String, tempo: Double? = nil, voice: String? = nil, leadIn: Double? = nil, replace: Bool? = nil) {
+    public init(session: String, tempo: Double? = nil, voice: String? = nil, leadIn: Double? = nil, replace: Bool? = nil,
+                fit: Double? = nil) {
         self.session = session
         self.tempo = tempo
         self.voice = voice
         self.leadIn = leadIn
         self.replace = replace
+        self.fit = fit
     }
 }
 
@@ -150,6 +154,8 @@ public enum ArgumentLimits {
     public static let tempo: ClosedRange<Double> = 0.25...2.0
     /// |step| limit for `tempo {step}`: the distance between the tempo bounds.
     public static let tempoStep: ClosedRange<Double> = -1.75...1.75
+    /// `fit` of `start`, in seconds (a second to a day; the daemon says what the session can reach).
+    public static let fit: ClosedRange<Double> = 1...86_400
     public static let leadIn: ClosedRange<Double> = 0...600
     public static let volume: ClosedRange<Double> = 0...1.5
 }

@@ -107,7 +107,7 @@ private func parseRequestBytes(_ b: UnsafeBufferPointer<UInt8>) -> Result<Reques
 private func parseCommand(_ name: String, _ members: [(String, JSON)]) throws(ProtocolError) -> Command {
     switch name {
     case "start":
-        let a = try Arguments("start", members, accepted: ["session", "tempo", "voice", "lead_in", "replace"], required: ["session"])
+        let a = try Arguments("start", members, accepted: ["session", "tempo", "voice", "lead_in", "replace", "fit"], required: ["session"])
         let session = try a.string("session")!
         guard isSessionID(session) else {
             throw ProtocolError(.outOfRange, "argument \"session\" of start must be a session id (lowercase letters, digits and single dashes), not \(quoted(session))")
@@ -119,7 +119,11 @@ private func parseCommand(_ name: String, _ members: [(String, JSON)]) throws(Pr
         }
         let leadIn = try a.number("lead_in", in: ArgumentLimits.leadIn)
         let replace = try a.bool("replace")
-        return .start(StartArgs(session: session, tempo: tempo, voice: voice, leadIn: leadIn, replace: replace))
+        let fit = try a.length("fit", in: ArgumentLimits.fit)
+        if fit != nil && tempo != nil {
+            throw ProtocolError(.badType, "start takes either \"tempo\" or \"fit\", not both (fit chooses the tempo)")
+        }
+        return .start(StartArgs(session: session, tempo: tempo, voice: voice, leadIn: leadIn, replace: replace, fit: fit))
     case "pause": try Arguments.none(name, members); return .pause
     case "resume": try Arguments.none(name, members); return .resume
     case "toggle": try Arguments.none(name, members); return .toggle
@@ -264,6 +268,19 @@ private struct Arguments {
             throw ProtocolError(.outOfRange, "argument \"\(key)\" of \(command) must be between \(JSON.double(range.lowerBound).compact) and \(JSON.double(range.upperBound).compact), got \(got)")
         }
         return d
+    }
+
+    /// A length: a number of seconds, or a string such as "600", "10m", "1h5m".
+    func length(_ key: String, in range: ClosedRange<Double>) throws(ProtocolError) -> Double? {
+        guard let v = self[key] else { return nil }
+        guard case .string(let text) = v else { return try number(key, in: range) }
+        guard let seconds = parseLength(text) else {
+            throw ProtocolError(.badType, "argument \(quoted(key)) of \(command) must be seconds or a length such as \"10m\" or \"1h5m\", not \(quoted(text))")
+        }
+        guard range.contains(seconds) else {
+            throw ProtocolError(.outOfRange, "argument \(quoted(key)) of \(command) must be \(formatNumber(range.lowerBound)) to \(formatNumber(range.upperBound)) seconds, not \(quoted(text))")
+        }
+        return seconds
     }
 
     func string(_ key: String) throws(ProtocolError) -> String? {

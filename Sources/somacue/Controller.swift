@@ -157,8 +157,10 @@ struct Start: ParsableCommand {
 
     @Argument(help: ArgumentHelp("A session id (see `somacue sessions`).", valueName: "session"))
     var session: String
-    @Option(help: ArgumentHelp("Pace multiplier, 0.25 to 2.0 (1.0 is the default pace).", valueName: "T"))
+    @Option(help: ArgumentHelp("Pace multiplier for every step, 0.25 to 2.0 (default: the session's own tempo, else the config's).", valueName: "T"))
     var tempo: Double?
+    @Option(help: ArgumentHelp("Target length (600, 10m, 1h5m): the daemon chooses the tempo that makes the session last this long.", valueName: "length"))
+    var fit: String?
     @Option(help: ArgumentHelp("Voice pack name.", valueName: "name"))
     var voice: String?
     @Option(name: .customLong("lead-in"), help: ArgumentHelp("Seconds of silence after the opening (0 to 600).", valueName: "S"))
@@ -179,10 +181,20 @@ struct Start: ParsableCommand {
         if let leadIn, !(leadIn.isFinite && ArgumentLimits.leadIn.contains(leadIn)) {
             throw ValidationError("--lead-in must be between 0 and 600 seconds, not \(Human.number(leadIn))")
         }
+        if let fit {
+            guard let seconds = parseLength(fit) else {
+                throw ValidationError("--fit \(fit) is not a length; write seconds (600) or minutes and hours (10m, 1h5m, 45m30s)")
+            }
+            guard ArgumentLimits.fit.contains(seconds) else {
+                throw ValidationError("--fit must be between 1 second and 24 hours, not \(fit)")
+            }
+            if tempo != nil { throw ValidationError("--fit chooses the tempo itself; give either --fit or --tempo, not both") }
+        }
     }
 
     func run() {
-        let command = Command.start(StartArgs(session: session, tempo: tempo, voice: voice, leadIn: leadIn, replace: replace ? true : nil))
+        let command = Command.start(StartArgs(session: session, tempo: tempo, voice: voice, leadIn: leadIn, replace: replace ? true : nil,
+                                              fit: fit.flatMap(parseLength)))
         Controller.checkArguments(command)
         let path = connection.path()
         var client: ControlClient
@@ -205,7 +217,13 @@ struct Start: ParsableCommand {
             Controller.fail(error)
         }
         let status: JSON
-        do { status = try client.request(command).json["data"] ?? .object([]) } catch { Controller.fail(error) }
+        do { status = try client.request(command).json["data"] ?? .object([]) } catch {
+            // A length the session cannot reach is a bad argument (the message gives the range).
+            if fit != nil, case .refused(let code, let message, _) = error, code == "out_of_range" {
+                Controller.exit(ExitStatus.usage, message)
+            }
+            Controller.fail(error)
+        }
         // Standing sessions must not be told to close their eyes: when the reply does not name
         // the posture, the session list does.
         var posture = status[path: "session", "posture"]?.asString
@@ -216,7 +234,8 @@ struct Start: ParsableCommand {
         let title = status[path: "session", "title"]?.asString ?? session
         let duration = status[path: "session", "duration"]?.asNumber.map { " (\(Human.clock($0)))" } ?? ""
         let verb = status["state"]?.asString == "paused" ? "Loaded" : "Playing"
-        Platform.writeStdout("\(verb) \(title)\(duration). \(Start.settle(posture))\n")
+        let chosen = fit != nil ? status["tempo"]?.asNumber.map { " at tempo \(Human.number($0))" } ?? "" : ""
+        Platform.writeStdout("\(verb) \(title)\(duration)\(chosen). \(Start.settle(posture))\n")
     }
 
     /// What to do before the first cue, by the session's starting posture.

@@ -24,14 +24,23 @@ struct Common: ParsableArguments {
 }
 
 struct SessionFlags: ParsableArguments {
-    @Option(help: ArgumentHelp("Pace multiplier: 1.0 default, 0.5 twice as slow, 2.0 twice as fast (0.25 to 2.0).", valueName: "T"))
+    @Option(help: ArgumentHelp("Pace multiplier for every step: 1.0 default, 0.5 twice as slow, 2.0 twice as fast (0.25 to 2.0). Default: the steps' and the session's own tempo, else the config's.", valueName: "T"))
     var tempo: Double?
+    @Option(help: ArgumentHelp("Target length (600, 10m, 1h5m): choose the tempo that makes the session last this long.", valueName: "length"))
+    var fit: String?
     @Option(help: ArgumentHelp("Voice pack name (default: from config, else \"default\").", valueName: "name"))
     var voice: String?
     @Option(name: .customLong("lead-in"), help: ArgumentHelp("Seconds of silence after the opening, to get down onto the floor (0 to 600).", valueName: "S"))
     var leadIn: Double?
 
-    var options: SessionOptions { SessionOptions(tempo: tempo, voice: voice, leadIn: leadIn) }
+    func options() throws(EngineError) -> SessionOptions {
+        SessionOptions(tempo: tempo, voice: voice, leadIn: leadIn, fit: try fit.map(checkedLength))
+    }
+}
+
+/// Says which tempo `--fit` chose, on stderr (stdout may be JSON).
+func reportFit(_ planned: PlannedSession) {
+    if let report = planned.fitReport { Platform.writeStderr("somacue: " + report) }
 }
 
 /// Runs a command body, turning an EngineError into its message and exit status.
@@ -55,8 +64,9 @@ struct Context {
 
     func loaded(_ sessionArg: String, _ flags: SessionFlags, extraCues: [CueRequirement] = []) throws(EngineError) -> LoadedSession {
         let session = try library.session(sessionArg)
-        let planned = try plan(session: session, library: library, config: config, options: flags.options, paths: paths,
+        let planned = try plan(session: session, library: library, config: config, options: try flags.options(), paths: paths,
                                extraCues: extraCues)
+        reportFit(planned)
         return try LoadedSession(plan: planned, quality: ResamplerQuality(config: config), voiceLUFS: config.voiceLUFS, toneLUFS: config.toneLUFS)
     }
 }
@@ -113,7 +123,8 @@ struct TimelineCommand: ParsableCommand {
         try reporting { () throws(EngineError) in
             let ctx = try Context(common)
             let s = try ctx.library.session(session)
-            let planned = try plan(session: s, library: ctx.library, config: ctx.config, options: flags.options, paths: ctx.paths)
+            let planned = try plan(session: s, library: ctx.library, config: ctx.config, options: try flags.options(), paths: ctx.paths)
+            reportFit(planned)
             if json {
                 Platform.writeStdout(planned.timeline.json.pretty + "\n")
             } else {
@@ -132,14 +143,17 @@ struct Sessions: ParsableCommand {
         try reporting { () throws(EngineError) in
             let ctx = try Context(common)
             var rows: [JSON] = []
-            var table: [[String]] = [["ID", "DURATION", "POSTURE", "TITLE"]]
+            var table: [[String]] = [["ID", "DURATION", "TEMPO", "POSTURE", "TITLE"]]
             for id in ctx.library.sessions.keys.sorted() {
                 let s = ctx.library.sessions[id]!
                 let duration = listedDuration(of: s, library: ctx.library, config: ctx.config, paths: ctx.paths)
-                rows.append(sessionSummary(s, duration: duration))
-                table.append([s.id, duration.map(formatClock) ?? "?", s.posture.rawValue, s.title])
+                let tempo = s.tempo ?? ctx.config.tempo
+                rows.append(sessionSummary(s, duration: duration, tempo: tempo))
+                let stepTempos = s.steps.contains { $0.tempo != nil } ? "*" : ""
+                table.append([s.id, duration.map(formatClock) ?? "?", "\(tempo)\(stepTempos)", s.posture.rawValue, s.title])
             }
-            Platform.writeStdout(json ? JSON.array(rows).pretty + "\n" : formatTable(table))
+            let note = table.contains { $0[2].hasSuffix("*") } ? "* some steps have a tempo of their own\n" : ""
+            Platform.writeStdout(json ? JSON.array(rows).pretty + "\n" : formatTable(table) + note)
             reportLibraryProblems(ctx.library)
         }
     }
