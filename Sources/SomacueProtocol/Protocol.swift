@@ -89,9 +89,9 @@ public struct StartArgs: Sendable, Equatable {
     public var tempo: Double?
     public var voice: String?
     public var leadIn: Double?
-    public var replace: Bool?
     /// A target length in seconds: the daemon picks the tempo that makes the session last it.
     public var fit: Double?
+    public var replace: Bool?
 
     public init(session: String, tempo: Double? = nil, voice: String? = nil, leadIn: Double? = nil, replace: Bool? = nil,
                 fit: Double? = nil) {
