@@ -84,7 +84,7 @@ public indirect enum JSON: Sendable, Equatable {
     /// values are not representable in JSON and become null.
     static func format(_ d: Double) -> String {
         guard d.isFinite else { return "null" }
-        if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
+        if d == d.rounded(), abs(d) < 1e15, let i = Int64(checked: d) { return String(i) }
         return d.description
     }
 

@@ -25,9 +25,15 @@ public struct SampleRate: Hashable, Sendable, CustomStringConvertible {
     public static let supported: ClosedRange<Int> = 8_000...192_000
 
     /// Converts seconds to frames, rounding to the nearest frame. Only used at the edges
-    /// (file values, command-line flags); everything after works in frames.
+    /// (file values, command-line flags, all range-checked before); everything after works in
+    /// frames. Total: a value beyond `Int64` saturates instead of trapping (`checkedFrames` says
+    /// nil instead).
     @inlinable public func frames(seconds: Double) -> FrameCount {
-        FrameCount(Int64((seconds * Double(hz)).rounded()))
+        FrameCount(Int64(saturating: seconds * Double(hz)))
+    }
+    /// `frames(seconds:)`, or nil when the result is not a finite number of frames within `Int64`.
+    @inlinable public func checkedFrames(seconds: Double) -> FrameCount? {
+        Int64(checked: seconds * Double(hz)).map(FrameCount.init)
     }
     /// Seconds for display and for the JSON outputs.
     @inlinable public func seconds(_ frames: FrameCount) -> Double { Double(frames.value) / Double(hz) }
@@ -64,18 +70,23 @@ public struct CueID: Hashable, Comparable, Sendable, CustomStringConvertible, Ex
 }
 
 /// Formats a Double without Foundation: integral values without a fraction, others with up to
-/// `maxFraction` digits, trailing zeros removed.
+/// `maxFraction` digits (at most 9), trailing zeros removed. Total: NaN, the infinities and
+/// magnitudes of 1e15 and more (which a file may hold, e.g. `gain = 1e300`) come out in Swift's
+/// shortest form ("1e+300", "inf", "nan").
 public func formatNumber(_ x: Double, maxFraction: Int = 3) -> String {
-    guard x.isFinite else { return x.description }
-    var scale = 1.0
-    for _ in 0..<maxFraction { scale *= 10 }
-    let scaled = (abs(x) * scale).rounded()
-    let whole = Int64(scaled / scale)
-    var frac = Int64(scaled) - whole * Int64(scale)
+    let places = min(max(maxFraction, 0), 9)
+    var scale: Int64 = 1
+    for _ in 0..<places { scale *= 10 }
+    guard x.isFinite, abs(x) < 1e15 else { return x.description }
+    if x == x.rounded(), let whole = Int64(checked: x) { return String(whole) }
+    // Beyond 2^53 the scaled value is no longer exact: Swift's shortest form is the honest one.
+    guard let scaled = Int64(checked: abs(x) * Double(scale)), scaled < 1 << 53 else { return x.description }
+    let whole = scaled / scale
+    var frac = scaled % scale
     var s = (x < 0 && scaled != 0 ? "-" : "") + String(whole)
     if frac != 0 {
         var digits = String(frac)
-        while digits.count < maxFraction { digits = "0" + digits }
+        while digits.count < places { digits = "0" + digits }
         while digits.hasSuffix("0") { digits.removeLast(); frac /= 10 }
         s += "." + digits
     }

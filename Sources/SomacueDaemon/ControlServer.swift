@@ -230,7 +230,7 @@ public final class ControlServer {
         guard let deadline else { return -1 }
         // Rounded up: waking a fraction of a millisecond early would just spin once more.
         let ms = ((deadline - now) * 1000).rounded(.up)
-        return Int32(max(0, min(ms, Double(Int32.max))))
+        return max(0, Int32(saturating: ms))
     }
 
     private func interest(_ client: Client) -> Int16 {
@@ -583,9 +583,7 @@ public final class ControlServer {
     }
 }
 
-private func formatSeconds(_ s: Double) -> String {
-    s == s.rounded() && s < 1e15 ? "\(Int64(s)) s" : "\(s) s"
-}
+private func formatSeconds(_ s: Double) -> String { formatNumber(s) + " s" }
 
 /// One connection's state. A class so that the loop can update it in place through `clients`.
 private final class Client {

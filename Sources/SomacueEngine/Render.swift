@@ -58,9 +58,9 @@ struct ProgressBar {
     var label: String
     func show(fraction: Double) {
         let width = 30
-        let filled = Int(fraction * Double(width))
+        let filled = min(width, max(0, Int(saturating: fraction * Double(width), rounding: .down)))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        let text = "\r\(label) [\(bar)] \(Int(fraction * 100))%"
+        let text = "\r\(label) [\(bar)] \(Int(saturating: fraction * 100, rounding: .down))%"
         text.withCString { p in _ = write(2, p, strlen(p)) }
     }
     func finish() { "\n".withCString { p in _ = write(2, p, 1) } }
@@ -68,7 +68,7 @@ struct ProgressBar {
 
 /// "12:05" or "1:02:03".
 public func formatClock(_ seconds: Double) -> String {
-    let s = Int(seconds.rounded(.down))
+    let s = max(0, Int(saturating: seconds, rounding: .down))
     func two(_ x: Int) -> String { x < 10 ? "0\(x)" : "\(x)" }
     if s >= 3600 { return "\(s / 3600):\(two(s / 60 % 60)):\(two(s % 60))" }
     return "\(s / 60):\(two(s % 60))"

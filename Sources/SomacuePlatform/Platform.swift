@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SomacueCore
 
 /// Thin, Foundation-free wrappers over the few POSIX calls the executables need. Keeping
 /// Foundation out keeps the CLI's start-up close to `mpc` and the daemon's idle memory low.
@@ -195,7 +196,8 @@ public enum Platform {
     }
 
     public static func sleep(seconds: Double) {
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
+        let whole = max(0, Int(saturating: seconds, rounding: .towardZero))
+        var request = timespec(tv_sec: whole, tv_nsec: min(999_999_999, max(0, Int(saturating: (seconds - Double(whole)) * 1e9, rounding: .towardZero))))
         var remaining = timespec()
         while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
     }

@@ -93,7 +93,8 @@ struct ControlClient {
     }
 
     private static func setTimeout(_ fd: Int32, _ option: Int32, _ seconds: Double) {
-        var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1e6))
+        let whole = Int(saturating: seconds, rounding: .towardZero)
+        var tv = timeval(tv_sec: whole, tv_usec: Int(saturating: (seconds - Double(whole)) * 1e6, rounding: .towardZero))
         _ = setsockopt(fd, SOL_SOCKET, option, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 

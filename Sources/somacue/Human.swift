@@ -15,7 +15,7 @@ extension JSON {
     var asInt: Int? {
         switch self {
         case .int(let i): Int(exactly: i)
-        case .double(let d): d.isFinite && d == d.rounded() && abs(d) < 1e15 ? Int(d) : nil
+        case .double(let d): d == d.rounded() ? Int(checked: d) : nil
         default: nil
         }
     }
@@ -29,7 +29,7 @@ extension JSON {
 enum Human {
     /// 0:00, 12:04, 1:02:03 (seconds rounded down).
     static func clock(_ seconds: Double) -> String {
-        let s = seconds.isFinite ? max(0, Int(seconds.rounded(.down))) : 0
+        let s = seconds.isFinite ? max(0, Int(saturating: seconds, rounding: .down)) : 0
         func two(_ x: Int) -> String { x < 10 ? "0\(x)" : "\(x)" }
         if s >= 3600 { return "\(s / 3600):\(two(s / 60 % 60)):\(two(s % 60))" }
         return "\(s / 60):\(two(s % 60))"
@@ -41,7 +41,7 @@ enum Human {
     /// `[#########-------------------]` for a fraction of 0...1.
     static func bar(_ fraction: Double, width: Int = 28) -> String {
         let f = fraction.isFinite ? min(1, max(0, fraction)) : 0
-        let filled = Int((f * Double(width)).rounded())
+        let filled = Int(saturating: f * Double(width))
         return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "]"
     }
 

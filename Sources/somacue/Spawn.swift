@@ -1,4 +1,5 @@
 import Glibc
+import SomacueCore
 import SomacuePlatform
 
 // Starting a daemon for `somacue start` when none answers: the sibling somacued (next to this
@@ -100,7 +101,7 @@ func spawnDaemon(socketPath: String, wait: Double = 5) throws(SpawnFailure) -> C
             throw SpawnFailure(message: "somacued \(how) before it answered on \(socketPath); see \(logPath)" + logTail(logPath, from: logStart))
         }
         if Platform.monotonicSeconds() >= deadline {
-            throw SpawnFailure(message: "somacued (pid \(pid)) did not answer on \(socketPath) within \(Int(wait)) s; see \(logPath)" + logTail(logPath, from: logStart))
+            throw SpawnFailure(message: "somacued (pid \(pid)) did not answer on \(socketPath) within \(formatNumber(wait)) s; see \(logPath)" + logTail(logPath, from: logStart))
         }
         Platform.sleep(seconds: 0.02)
     }

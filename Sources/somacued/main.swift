@@ -239,7 +239,7 @@ func formatTable(_ rows: [[String]]) -> String {
 func timelineTable(_ t: Timeline) -> String {
     var rows: [[String]] = [["TIME", "FRAME", "PHASE", "EXERCISE", "SIDE", "REP", "CUE"]]
     for e in t.events {
-        rows.append([formatClock(t.sampleRate.seconds(e.frame)) + "." + String(Int(t.sampleRate.seconds(e.frame) * 10) % 10),
+        rows.append([formatClock(t.sampleRate.seconds(e.frame)) + "." + String(Int(saturating: t.sampleRate.seconds(e.frame) * 10, rounding: .down) % 10),
                      "\(e.frame)", e.phase.rawValue, e.exercise ?? "", e.side?.rawValue ?? "",
                      e.rep.map(String.init) ?? "", e.cue.rawValue])
     }
