@@ -91,6 +91,8 @@ public enum CueLoadError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Longer than `CueLoader.maximumSeconds` (a bound that also protects against headers
     /// announcing absurd lengths).
     case tooLong(path: String, seconds: Int, reason: String)
+    /// Larger than `SndFile.maxInputBytes`: refused before any reading.
+    case tooLarge(path: String, reason: String)
     /// libsamplerate failed converting the cue to the output rate.
     case resampler(path: String, error: SampleRateError)
 
@@ -98,7 +100,7 @@ public enum CueLoadError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .missing(let p, _), .unreadable(let p, _), .empty(let p, _), .notAudio(let p, _),
              .truncated(let p, _), .unsupportedRate(let p, _, _), .unsupportedChannels(let p, _, _),
-             .tooLong(let p, _, _), .resampler(let p, _):
+             .tooLong(let p, _, _), .tooLarge(let p, _), .resampler(let p, _):
             return p
         }
     }
@@ -108,7 +110,7 @@ public enum CueLoadError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .missing(_, let r), .unreadable(_, let r), .empty(_, let r), .notAudio(_, let r),
              .truncated(_, let r), .unsupportedRate(_, _, let r), .unsupportedChannels(_, _, let r),
-             .tooLong(_, _, let r):
+             .tooLong(_, _, let r), .tooLarge(_, let r):
             return r
         case .resampler(_, let e):
             return "\(trimmedSentence(e.message)) (libsamplerate error \(e.code))"
@@ -138,6 +140,9 @@ public enum CueLoadError: Error, Sendable, Equatable, CustomStringConvertible {
         case .tooLong(let p, let seconds, let r):
             return "cue file \"\(p)\" is too long for a cue: \(seconds) s (\(r)); the limit is "
                 + "\(CueLoader.maximumSeconds) s. Trim it, e.g. `sox IN OUT.wav trim 0 60`."
+        case .tooLarge(let p, let r):
+            return "cue file \"\(p)\" is too large for a cue: \(r). Trim it or encode it as FLAC or Ogg, "
+                + "e.g. `sox IN OUT.flac trim 0 60`."
         case .resampler(let p, let e):
             return "cannot resample cue file \"\(p)\": \(e)"
         }
@@ -148,9 +153,9 @@ public enum CueLoadError: Error, Sendable, Equatable, CustomStringConvertible {
 /// Every call blocks on file I/O and CPU work: call it off the audio thread and off Swift's
 /// cooperative pool.
 public enum CueLoader {
-    /// The longest cue accepted, in seconds (one hour: about 1.4 GB of stereo samples at
-    /// 48 kHz, far beyond any spoken cue or tone).
-    public static let maximumSeconds = 3_600
+    /// The longest cue accepted, in seconds (ten minutes: about 110 MB of stereo samples at
+    /// 48 kHz while it is decoded, far beyond any spoken cue or tone).
+    public static let maximumSeconds = 600
 
     /// Decodes `path` and converts it to `outputRate`. The result holds exactly
     /// floor(frames x outputRate / fileRate) frames, the same count `length` returns.
@@ -265,6 +270,9 @@ public enum CueLoader {
     /// "Format not recognised").
     static func classify(_ error: SndFileError, path: String) -> CueLoadError {
         let reason = error.reason
+        if case .refused(let tooLarge) = error.operation {
+            return tooLarge ? .tooLarge(path: path, reason: reason) : .unreadable(path: path, reason: reason)
+        }
         if case .decoding(let read, let expected) = error.operation {
             let position = expected == Int64.max ? "" : "decoding stopped after \(read) of \(expected) frames: "
             return .truncated(path: path, reason: position + reason)

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import CSndFile
 import SomacueCore
+import SomacuePlatform
 import Synchronization
 
 // MARK: - Errors
@@ -27,6 +28,9 @@ public struct SndFileError: Error, Sendable, Equatable, CustomStringConvertible 
         case writing
         /// `sf_close` failed (for FLAC and Ogg the encoder flushes here).
         case closing
+        /// Not handed to libsndfile at all: not a regular file (a FIFO, a device, a
+        /// directory), or larger than `SndFile.maxInputBytes`. `message` says which.
+        case refused(tooLarge: Bool)
     }
 
     public var path: String
@@ -78,6 +82,9 @@ public struct SndFileError: Error, Sendable, Equatable, CustomStringConvertible 
         case .closing:
             return "cannot finish audio file \"\(path)\": \(reason). "
                 + "The file is probably incomplete; check the disk and render again."
+        case .refused(let tooLarge):
+            return "cannot open audio file \"\(path)\": \(reason). "
+                + (tooLarge ? "Cues are short sounds; trim or re-encode the file." : "Point the manifest at a regular audio file.")
         }
     }
 }
@@ -122,6 +129,10 @@ private let sndfileOpenLock = Mutex<Void>(())
 /// Reading audio files with libsndfile. All calls block on file I/O: run them off the audio
 /// thread and off Swift's cooperative pool.
 public enum SndFile {
+    /// The largest audio file opened for reading (a 10-minute cue is at most about 110 MB as
+    /// 48 kHz stereo float WAV, 23 MB as 16-bit; cues are seconds long).
+    public static let maxInputBytes = 64 << 20
+
     /// Reads the header only (`sf_open` + `sf_close`): cheap, used to compute cue lengths
     /// without decoding. The corresponding C function is `sf_open`.
     public static func info(path: String) throws(SndFileError) -> AudioFileInfo {
@@ -150,11 +161,31 @@ public enum SndFile {
 
     /// Opens `path` for reading, runs `body` with the handle, closes it.
     /// The corresponding C functions are `sf_open` and `sf_close`.
+    ///
+    /// The file is opened by somacue first (`Platform.openRegularFile`: nonblocking, regular
+    /// files only, at most `maxInputBytes`) and handed to libsndfile as a descriptor
+    /// (`sf_open_fd`), so a FIFO or a device never reaches `sf_open`, which would block on it or
+    /// read it forever.
     static func withOpenFile<T>(path: String,
                                 _ body: (OpaquePointer, AudioFileInfo) throws(SndFileError) -> T) throws(SndFileError) -> T {
+        let fd: Int32
+        do { fd = try Platform.openRegularFile(path, maxBytes: maxInputBytes).fd } catch {
+            switch error.kind {
+            case .system(let e):
+                // Worded as libsndfile words its own system errors, so callers see one form.
+                throw SndFileError(path: path, code: Int32(SF_ERR_SYSTEM), message: "System error : \(Platform.errorText(e))",
+                                   operation: .openForReading)
+            case .notRegular:
+                throw SndFileError(path: path, code: 0, message: error.reason, operation: .refused(tooLarge: false))
+            case .tooLarge:
+                throw SndFileError(path: path, code: 0, message: error.reason, operation: .refused(tooLarge: true))
+            }
+        }
+        // somacue closes the descriptor (SF_FALSE), also when sf_open_fd fails.
+        defer { close(fd) }
         var sfinfo = SF_INFO()
         let opened: Result<OpaquePointer, SndFileError> = sndfileOpenLock.withLock { _ in
-            if let file = sf_open(path, Int32(SFM_READ), &sfinfo) { return .success(file) }
+            if let file = sf_open_fd(fd, Int32(SFM_READ), &sfinfo, Int32(SF_FALSE)) { return .success(file) }
             let code = sf_error(nil)
             let text = String(cString: sf_strerror(nil))
             return .failure(SndFileError(path: path, code: code, message: text, operation: .openForReading))

@@ -49,7 +49,7 @@ public struct Library: Sendable {
     private mutating func parse(_ path: String) -> TOMLTable? {
         let text: String
         do { text = try Platform.readFile(path) } catch {
-            diagnostics.append(Diagnostic(file: path, position: nil, message: "cannot read: \(Platform.errorText(error.errno))"))
+            diagnostics.append(Diagnostic(file: path, position: nil, message: "cannot read: \(error.reason)"))
             return nil
         }
         switch parseTOMLFile(text, file: path) {

@@ -57,33 +57,38 @@ public enum Platform {
     public static func exists(_ path: String) -> Bool { fileType(path) != nil }
 
     public struct IOError: Error, CustomStringConvertible, Sendable {
+        public enum Kind: Sendable, Equatable {
+            /// A system call failed with this errno.
+            case system(Int32)
+            /// Not read on purpose: it is a FIFO, a device, a directory... (`openRegularFile`).
+            case notRegular(String)
+            /// Not read on purpose: larger than the limit for this kind of file.
+            case tooLarge(size: Int, limit: Int)
+        }
         public var path: String
-        public var errno: Int32
-        public var description: String { "\(path): \(String(cString: strerror(errno)))" }
-        public var isNotFound: Bool { errno == ENOENT || errno == ENOTDIR }
-        public init(path: String, errno: Int32) {
-            self.path = path
-            self.errno = errno
-        }
-    }
-
-    /// Reads a whole file as UTF-8 (invalid bytes are replaced).
-    public static func readFile(_ path: String) throws(IOError) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw IOError(path: path, errno: errno) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw IOError(path: path, errno: errno)
+        public var kind: Kind
+        public init(path: String, errno: Int32) { self.path = path; self.kind = .system(errno) }
+        public init(path: String, kind: Kind) { self.path = path; self.kind = kind }
+        /// The errno for a system failure; EINVAL (not a regular file) or EFBIG (too large) for a
+        /// refusal.
+        public var errno: Int32 {
+            switch kind {
+            case .system(let e): e
+            case .notRegular: EINVAL
+            case .tooLarge: EFBIG
             }
-            if n == 0 { break }
-            bytes.append(contentsOf: buf[0..<n])
         }
-        return String(decoding: bytes, as: UTF8.self)
+        /// What went wrong, without the path: "No such file or directory", "it is a FIFO (named
+        /// pipe), not a regular file", "it is 2 MiB, more than the 1 MiB allowed".
+        public var reason: String {
+            switch kind {
+            case .system(let e): String(cString: strerror(e))
+            case .notRegular(let what): "it is \(what), not a regular file"
+            case .tooLarge(let size, let limit): "it is \(Platform.byteSize(size)), more than the \(Platform.byteSize(limit)) allowed"
+            }
+        }
+        public var description: String { "\(path): \(reason)" }
+        public var isNotFound: Bool { errno == ENOENT || errno == ENOTDIR }
     }
 
     public static func writeFile(_ path: String, _ contents: String, mode: mode_t = 0o644) throws(IOError) {

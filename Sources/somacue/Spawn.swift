@@ -109,9 +109,15 @@ func spawnDaemon(socketPath: String, wait: Double = 5) throws(SpawnFailure) -> C
 
 /// The last few lines the daemon wrote to its log since `offset`, indented, for an error message.
 private func logTail(_ path: String, from offset: off_t) -> String {
-    guard let text = try? Platform.readFile(path) else { return "" }
-    let bytes = Array(text.utf8)
-    guard offset >= 0, Int(offset) < bytes.count else { return "" }
-    let lines = String(decoding: bytes[Int(offset)...], as: UTF8.self).split(separator: "\n").suffix(5)
+    // Only the end of the log: it may be large, and five lines are wanted.
+    let window = 16_384
+    guard offset >= 0, let (fd, size) = try? Platform.openRegularFile(path, maxBytes: Int.max) else { return "" }
+    defer { close(fd) }
+    let start = max(Int(offset), size - window)
+    guard start < size else { return "" }
+    var bytes = [UInt8](repeating: 0, count: size - start)
+    let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
+    guard n > 0 else { return "" }
+    let lines = String(decoding: bytes[..<n], as: UTF8.self).split(separator: "\n").suffix(5)
     return lines.isEmpty ? "" : "\n" + lines.map { "  " + $0 }.joined(separator: "\n")
 }

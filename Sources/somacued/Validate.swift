@@ -27,7 +27,7 @@ struct Validate: ParsableCommand {
         for file in files {
             let text: String
             do { text = try Platform.readFile(file) } catch {
-                diagnostics.append(Diagnostic(file: file, position: nil, message: "cannot read: \(Platform.errorText(error.errno))"))
+                diagnostics.append(Diagnostic(file: file, position: nil, message: "cannot read: \(error.reason)"))
                 missingFile = missingFile || error.isNotFound
                 continue
             }

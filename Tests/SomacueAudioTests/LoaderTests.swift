@@ -394,7 +394,7 @@ struct LoaderTests {
         let folder = dir.file("folder.wav")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
         for e in [cueLoadError(folder), cueLengthError(folder)] {
-            expectError(e, folder, reasonContains: ["directory", "libsndfile"]) {
+            expectError(e, folder, reasonContains: ["it is a directory, not a regular file"]) {
                 if case .unreadable = $0 { return true } else { return false }
             }
         }
@@ -445,7 +445,7 @@ struct LoaderTests {
         }
     }
 
-    @Test("a cue longer than an hour is refused from its header, before any decoding")
+    @Test("a cue longer than ten minutes is refused from its header, before any decoding")
     func load_tooLong_throwsTooLong() throws {
         let dir = try FixtureDir("long")
         // A WAV header with a placeholder data size (as espeak-ng --stdout writes), over a sparse
@@ -463,7 +463,7 @@ struct LoaderTests {
             expectError(e, path, reasonContains: ["29600000 frames at 8000 Hz"]) {
                 if case .tooLong(_, let s, _) = $0 { return s == 3_700 } else { return false }
             }
-            #expect(e?.description.contains("the limit is 3600 s") == true)
+            #expect(e?.description.contains("the limit is 600 s") == true)
         }
     }
 
