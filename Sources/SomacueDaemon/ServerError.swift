@@ -14,6 +14,8 @@ public enum ServerError: Error, Sendable, Equatable, CustomStringConvertible {
     case pathTooLong(String, limit: Int)
     /// Something other than a socket is at the path; it is left alone.
     case notASocket(String)
+    /// The socket's directory could let someone else replace the socket; the caller exits 73.
+    case untrustedDirectory(String, reason: String)
     /// A system call failed: what was being done, and errno.
     case system(String, errno: Int32)
 
@@ -27,6 +29,8 @@ public enum ServerError: Error, Sendable, Equatable, CustomStringConvertible {
             "socket path is \(path.utf8.count) bytes, longer than the \(limit) a Unix socket allows: \(path); pass a shorter --socket PATH"
         case .notASocket(let path):
             "\(path) exists and is not a socket; remove it or pass another --socket PATH"
+        case .untrustedDirectory(let dir, let reason):
+            "refusing the socket directory \(dir): \(reason)"
         case .system(let what, let code):
             "\(what): \(String(cString: strerror(code)))"
         }
@@ -37,7 +41,7 @@ public enum ServerError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .alreadyRunning: ExitStatus.tempFail
         case .noSocketPath, .pathTooLong: ExitStatus.usage
-        case .notASocket, .system: ExitStatus.cannotCreate
+        case .notASocket, .untrustedDirectory, .system: ExitStatus.cannotCreate
         }
     }
 }

@@ -128,6 +128,7 @@ enum UnixSocket {
         guard !path.isEmpty, !path.utf8.contains(0) else { throw .system("invalid socket path \(path)", errno: EINVAL) }
 
         try makePrivateDirectories(Platform.dirname(path))
+        try checkSocketDirectory(Platform.dirname(path))
 
         var replacedStale = false
         var st = stat()
@@ -197,6 +198,31 @@ enum UnixSocket {
             if mkdir(current, 0o700) != 0 && errno != EEXIST {
                 throw .system("cannot create the directory \(current)", errno: errno)
             }
+        }
+    }
+
+    /// The socket's direct parent decides who can replace the socket with their own, so it must
+    /// be trustworthy: a real directory (not a symbolic link, which someone could point
+    /// elsewhere), owned by this user or by root, and not writable by the group or others unless
+    /// sticky (like /tmp, where nobody may remove another user's file).
+    static func checkSocketDirectory(_ dir: String) throws(ServerError) {
+        var st = stat()
+        guard lstat(dir, &st) == 0 else { throw .system("cannot inspect the socket directory \(dir)", errno: errno) }
+        switch st.st_mode & S_IFMT {
+        case S_IFDIR: break
+        case S_IFLNK: throw .untrustedDirectory(dir, reason: "it is a symbolic link; pass a --socket PATH whose directory is a real one")
+        default: throw .untrustedDirectory(dir, reason: "it is not a directory")
+        }
+        let me = geteuid()
+        guard st.st_uid == me || st.st_uid == 0 else {
+            throw .untrustedDirectory(dir, reason: "it belongs to \(Platform.userDescription(st.st_uid)), not to \(Platform.userDescription(me)); "
+                                      + "remove it or pass a --socket PATH in a directory of your own")
+        }
+        let writableByOthers = st.st_mode & (S_IWGRP | S_IWOTH)
+        guard writableByOthers == 0 || st.st_mode & S_ISVTX != 0 else {
+            let who = writableByOthers & S_IWOTH != 0 ? "every user" : "its group"
+            throw .untrustedDirectory(dir, reason: "\(who) may write to it (mode \(String(st.st_mode & 0o7777, radix: 8))) and it is not sticky; "
+                                      + "`chmod go-w \(dir)` or pass a --socket PATH in a directory of your own")
         }
     }
 

@@ -19,6 +19,9 @@ enum ClientError: Error {
     case closed(path: String)
     /// The other side does not speak this protocol.
     case badPeer(path: String, reason: String)
+    /// The process listening on the path runs as another user (SO_PEERCRED): it is not this
+    /// user's daemon, and nothing is sent to it.
+    case otherUser(path: String, uid: uid_t)
     /// The daemon refused the request (or the connection): `{"ok": false, "error": {...}}`.
     case refused(code: String, message: String, error: JSON)
 
@@ -74,6 +77,17 @@ struct ControlClient {
             case EAGAIN, EINPROGRESS: return .failure(.timeout(path: path, seconds: timeout))
             default: return .failure(.cannotConnect(path: path, reason: Platform.errorText(e)))
             }
+        }
+        // Anyone who can write to the socket's directory could have put a listener there; talk
+        // only to one that runs as this user.
+        guard let owner = Platform.peerUID(fd) else {
+            let e = errno
+            Glibc.close(fd)
+            return .failure(.cannotConnect(path: path, reason: "cannot tell who runs the server: \(Platform.errorText(e))"))
+        }
+        guard owner == getuid() else {
+            Glibc.close(fd)
+            return .failure(.otherUser(path: path, uid: owner))
         }
         return .success(ControlClient(path: path, fd: fd, timeout: timeout))
     }

@@ -55,6 +55,10 @@ enum Controller {
             exit(error.status, "somacued closed the connection on \(path) before answering")
         case .badPeer(let path, let reason):
             exit(error.status, "cannot talk to the daemon on \(path): \(reason)")
+        case .otherUser(let path, let uid):
+            exit(error.status, "the server on \(path) runs as \(Platform.userDescription(uid)), not as you "
+                 + "(\(Platform.userDescription(getuid()))); refusing to talk to it. Find out who created that socket, "
+                 + "or pass --socket PATH in a directory of your own")
         case .refused(let code, let message, let details):
             var text = "somacue: \(code): \(message)"
             if case .array(let diagnostics)? = details["diagnostics"] {
