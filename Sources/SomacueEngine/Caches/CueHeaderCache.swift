@@ -108,7 +108,7 @@ public final class CueHeaderCache: Sendable {
         guard !s.loaded else { return }
         s.loaded = true
         guard let file, let stamp = Platform.stamp(file), stamp.size <= Self.maximumFileBytes,
-              let text = try? Platform.readFile(file) else { return }
+              let text = try? Platform.readFile(file, maxBytes: Int(Self.maximumFileBytes)) else { return }
         s.entries = Self.parse(text)
     }
 
