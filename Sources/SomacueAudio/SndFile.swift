@@ -50,7 +50,15 @@ public struct SndFileError: Error, Sendable, Equatable, CustomStringConvertible 
     /// libsndfile's reason with its error number, e.g. `Format not recognised (libsndfile error 1)`.
     public var reason: String {
         let text = trimmedSentence(message)
-        return code == 0 ? text : "\(text) (libsndfile error \(code))"
+        switch operation {
+        case .openForWriting, .writing, .closing:
+            // Write failures carry the system's reason (see writeFailureReason); libsndfile's
+            // number adds nothing to "the disk is full".
+            if code == Int32(SF_ERR_SYSTEM) { return text }
+        default:
+            break
+        }
+        return code <= 0 ? text : "\(text) (libsndfile error \(code))"
     }
 
     /// True when the operating system refused the file (`SF_ERR_SYSTEM`): missing, a directory
@@ -87,6 +95,38 @@ public struct SndFileError: Error, Sendable, Equatable, CustomStringConvertible 
                 + (tooLarge ? "Cues are short sounds; trim or re-encode the file." : "Point the manifest at a regular audio file.")
         }
     }
+}
+
+/// Why writing failed, in the system's words: libsndfile's own texts for its internal error
+/// numbers ("Unspecified internal error", "This is a bug in libsndfile", and for a number outside
+/// its table a line it prints on stdout) say nothing about the cause, which is nearly always the
+/// disk. So: the system error libsndfile recorded (`SF_ERR_SYSTEM`), else `errno` from the
+/// failed call, else a full file system seen by `statvfs`; nil when none of them tells.
+///
+/// `systemText` is `sf_strerror` for the handle (or nil for a failed open), read only when the
+/// code is `SF_ERR_SYSTEM`: for a number outside libsndfile's table, `sf_strerror` prints to stdout.
+func writeFailureReason(code: Int32, osError: Int32, systemText: () -> String, path: String) -> String? {
+    func described(_ e: Int32) -> String {
+        let text = String(cString: strerror(e))
+        switch e {
+        case ENOSPC, EDQUOT: return "the disk is full (\(text))"
+        case EACCES, EPERM: return "permission denied (\(text))"
+        case EROFS: return "the file system is read-only (\(text))"
+        case EIO: return "the device reported an input/output error (\(text))"
+        default: return text
+        }
+    }
+    if code == Int32(SF_ERR_SYSTEM) {
+        // "System error : No space left on device." -- only the system's part.
+        var text = trimmedSentence(systemText())
+        if let colon = text.firstRange(of: " : ") { text = String(text[colon.upperBound...]) }
+        for e in [ENOSPC, EDQUOT, EACCES, EPERM, EROFS, EIO] where text == String(cString: strerror(e)) { return described(e) }
+        return text
+    }
+    if osError != 0 && osError != EINTR && osError != EAGAIN { return described(osError) }
+    var fs = statvfs()
+    if statvfs(Platform.dirname(path), &fs) == 0 && fs.f_bavail == 0 { return described(ENOSPC) }
+    return nil
 }
 
 /// "System error : No such file or directory." -> "System error : No such file or directory"
@@ -331,9 +371,14 @@ public final class AudioFileWriter {
                                operation: .openForWriting)
         }
         let opened: Result<OpaquePointer, SndFileError> = sndfileOpenLock.withLock { _ in
+            errno = 0
             if let f = sf_open(path, Int32(SFM_WRITE), &sfinfo) { return .success(f) }
-            return .failure(SndFileError(path: path, code: sf_error(nil), message: String(cString: sf_strerror(nil)),
-                                         operation: .openForWriting))
+            let osError = errno
+            let code = sf_error(nil)
+            if let reason = writeFailureReason(code: code, osError: osError, systemText: { String(cString: sf_strerror(nil)) }, path: path) {
+                return .failure(SndFileError(path: path, code: Int32(SF_ERR_SYSTEM), message: reason, operation: .openForWriting))
+            }
+            return .failure(SndFileError(path: path, code: code, message: "libsndfile could not start the file", operation: .openForWriting))
         }
         let f = try opened.get()
         // Float input beyond +-1 is clipped instead of wrapping around in integer formats.
@@ -352,6 +397,7 @@ public final class AudioFileWriter {
         precondition(frames.count % channels == 0, "sample count must be a multiple of the channel count")
         guard let base = frames.baseAddress, frames.count > 0 else { return }
         let n = Int64(frames.count / channels)
+        errno = 0
         let written = sf_writef_short(file, base, n)
         try check(written: written, expected: n)
     }
@@ -363,6 +409,7 @@ public final class AudioFileWriter {
         precondition(frames.count % channels == 0, "sample count must be a multiple of the channel count")
         guard let base = frames.baseAddress, frames.count > 0 else { return }
         let n = Int64(frames.count / channels)
+        errno = 0
         let written = sf_writef_float(file, base, n)
         try check(written: written, expected: n)
     }
@@ -372,10 +419,14 @@ public final class AudioFileWriter {
     public func close() throws(SndFileError) {
         guard let f = file else { return }
         file = nil
+        errno = 0
         let code = sf_close(f)
+        let osError = errno
         if code != 0 {
-            throw SndFileError(path: path, code: code, message: String(cString: sf_error_number(code)),
-                               operation: .closing)
+            if let reason = writeFailureReason(code: code, osError: osError, systemText: { "" }, path: path) {
+                throw SndFileError(path: path, code: Int32(SF_ERR_SYSTEM), message: reason, operation: .closing)
+            }
+            throw SndFileError(path: path, code: code, message: "the encoder could not finish the file", operation: .closing)
         }
     }
 
@@ -385,11 +436,14 @@ public final class AudioFileWriter {
     }
 
     private func check(written: Int64, expected: Int64) throws(SndFileError) {
+        let osError = errno
         if written > 0 { framesWritten += written }
         guard written == expected else {
             let code = sf_error(file)
-            let text = code != 0 ? String(cString: sf_strerror(file)) : "only \(written) of \(expected) frames were written"
-            throw SndFileError(path: path, code: code, message: text, operation: .writing)
+            if let reason = writeFailureReason(code: code, osError: osError, systemText: { String(cString: sf_strerror(file)) }, path: path) {
+                throw SndFileError(path: path, code: Int32(SF_ERR_SYSTEM), message: reason, operation: .writing)
+            }
+            throw SndFileError(path: path, code: code, message: "only \(written) of \(expected) frames were written", operation: .writing)
         }
     }
 }

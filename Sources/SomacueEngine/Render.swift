@@ -6,16 +6,33 @@ import Glibc
 #endif
 
 /// Renders a loaded session to a file with the same kernel the device uses, so a 16-bit
-/// render holds exactly the samples `play` sends to the device.
+/// render holds exactly the samples `play` sends to the device. The file is replaced only once
+/// the render is complete (`RenderTarget`): after any failure the old file is unchanged.
 public func renderToFile(_ loaded: LoadedSession, config: Config, path: String, float: Bool,
                          progress: Bool) throws(EngineError) {
-    guard let format = OutputFileFormat(path: path, float: float) else {
+    // /dev/null, a FIFO or a device has no extension to go by: WAV.
+    guard let format = OutputFileFormat(path: path, float: float)
+            ?? (RenderTarget.isInPlace(path) && !Platform.basename(path).contains(".") ? (float ? .wavFloat : .wav16) : nil) else {
         throw EngineError("somacue: cannot tell the format of \(path); use .wav, .flac, .ogg or .opus", status: ExitStatus.usage)
     }
+    let target = try RenderTarget.prepare(path)
+    do throws(EngineError) {
+        try render(loaded, config: config, to: target, format: format, progress: progress)
+        try target.commit()
+    } catch {
+        target.discard()
+        throw error
+    }
+}
+
+/// Writes the whole render to `target.writePath`; errors name the file the user asked for.
+func render(_ loaded: LoadedSession, config: Config, to target: RenderTarget, format: OutputFileFormat,
+            progress: Bool) throws(EngineError) {
+    let path = target.requested
     let rate = loaded.plan.timeline.sampleRate
     let writer: AudioFileWriter
-    do { writer = try AudioFileWriter(path: path, format: format, sampleRate: rate, channels: 2) } catch {
-        throw EngineError("somacue: cannot write \(path): \(error)", status: ExitStatus.cannotCreate)
+    do { writer = try AudioFileWriter(path: target.writePath, format: format, sampleRate: rate, channels: 2) } catch {
+        throw EngineError("somacue: cannot write \(path): \(error.reason)\(target.failureNote)", status: ExitStatus.cannotCreate)
     }
     let mixer = loaded.makeMixer(config: config)
     defer { MixerState.deallocate(mixer) }
@@ -41,14 +58,16 @@ public func renderToFile(_ loaded: LoadedSession, config: Config, path: String, 
             }
         } catch {
             try? writer.close()
-            throw EngineError("somacue: cannot write \(path): \(error)", status: ExitStatus.cannotCreate)
+            throw EngineError("somacue: cannot write \(path) (after \(formatClock(rate.seconds(FrameCount(done)))) of "
+                              + "\(formatClock(rate.seconds(FrameCount(total))))): \(error.reason)\(target.failureNote)",
+                              status: ExitStatus.cannotCreate)
         }
         done += Int64(n)
         let percent = Int(done * 100 / total)
         if percent != lastShown { bar?.show(fraction: Double(done) / Double(total)); lastShown = percent }
     }
     do { try writer.close() } catch {
-        throw EngineError("somacue: cannot finish \(path): \(error)", status: ExitStatus.cannotCreate)
+        throw EngineError("somacue: cannot finish \(path): \(error.reason)\(target.failureNote)", status: ExitStatus.cannotCreate)
     }
     bar?.finish()
 }
