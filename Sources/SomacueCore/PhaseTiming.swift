@@ -204,7 +204,7 @@ extension PacingEngine {
 /// A length as `m:ss.s` or `h:mm:ss.s` (tenths of a second), for messages about `--fit`.
 public func lengthText(_ seconds: Double) -> String {
     guard seconds.isFinite, seconds >= 0, seconds < 1e9 else { return formatNumber(seconds) + " s" }
-    let tenths = Int64((seconds * 10).rounded())
+    let tenths = Int64(saturating: seconds * 10)
     let total = tenths / 10, h = total / 3600, m = (total % 3600) / 60, sec = total % 60
     func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
     let tail = "\(two(sec)).\(tenths % 10)"
