@@ -36,6 +36,9 @@ struct DaemonTests {
     }
 
     func elapsed(_ s: [String: Any]) -> Double { (s["session"] as? [String: Any])?["elapsed"] as? Double ?? -1 }
+    /// Whether a status's `elapsed` (seconds, through JSON) names this 48 kHz frame: equal to within
+    /// half a frame, since the decimal text of a Double need not round-trip the same division.
+    func isAt(_ s: [String: Any], frame: Int) -> Bool { abs(elapsed(s) * 48_000 - Double(frame)) < 0.5 }
 
     /// Index in the capture of the render's first sample: the render's first 2,000 sounding
     /// samples are searched for in the capture (which may begin with the tail of an earlier test).

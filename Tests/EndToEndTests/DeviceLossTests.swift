@@ -110,7 +110,7 @@ struct DeviceLossTests {
         let waiting = try waitFor(c, "waiting_for_device")
         let w = try #require(waiting["waiting"] as? [String: Any], "\(waiting)")
         #expect(w["then"] as? String == (paused ? "paused" : "playing") && w["since"] is String, "\(w)")
-        #expect(daemonTests.elapsed(waiting) == Double(phaseStart) / 48_000, "waits at the phase start: \(waiting)")
+        #expect(daemonTests.isAt(waiting, frame: phaseStart), "waits at the phase start: \(waiting)")
         // Steering during the wait changes what happens when the device is back.
         let flipped = try c.data(paused ? "resume" : "pause")
         #expect(flipped["then"] as? String == (paused ? "playing" : "paused"), "\(flipped)")
@@ -125,7 +125,7 @@ struct DeviceLossTests {
         var resumedFrom = phaseStart
         if paused {
             let back = try waitFor(c, "paused")
-            #expect(back["waiting"] == nil && daemonTests.elapsed(back) == Double(phaseStart) / 48_000, "\(back)")
+            #expect(back["waiting"] == nil && daemonTests.isAt(back, frame: phaseStart), "\(back)")
             let r = try c.data("resume")
             resumedFrom = try #require(r["frame"] as? Int)
         } else {
