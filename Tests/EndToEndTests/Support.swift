@@ -46,6 +46,17 @@ enum E2E {
         return env
     }
 
+    /// Whether user `nobody` can run the built binaries and read the checkout (the tests that run
+    /// somacue as another user need it). A clone inside a private directory (mode 0700, like
+    /// `mktemp -d`) cannot be reached by another user; those tests are then skipped, not failed.
+    static let nobodyCanRunTheBuild: Bool = {
+        guard let r = try? run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",
+                                                    "/bin/sh", "-c", "test -x \"$0\" && test -r \"$1\"",
+                                                    somacued, repo.appendingPathComponent("sessions").path])
+        else { return false }
+        return r.status == 0
+    }()
+
     @discardableResult
     static func run(_ executable: String, _ args: [String], env: [String: String]? = nil, cwd: URL? = nil) throws -> Result {
         let p = Process()
