@@ -15,7 +15,17 @@ unset ALSA_CONFIG_PATH
 t0=$SECONDS
 swift build --build-tests
 t1=$SECONDS
-swift test --skip-build "$@"
+# The suites that play through the shared sound server (or start one of their own and load the
+# machine) run one at a time, after the rest: two daemons playing into the one pipe sink, or two
+# captures reading its FIFO, corrupt each other's capture. Swift Testing runs suites in parallel
+# and `.serialized` orders tests within a suite only.
+audio_suites='EndToEndTests\.(DaemonTests|RestoreTests|DeviceLossTests|ServiceTests|HistoryTests|RestartTests)'
+if [ $# -eq 0 ]; then
+  swift test --skip-build --skip "$audio_suites"
+  swift test --skip-build --filter "$audio_suites" --no-parallel
+else
+  swift test --skip-build "$@"
+fi
 echo "test.sh: build $((t1 - t0)) s, tests $((SECONDS - t1)) s" >&2
 if [ $# -eq 0 ] && [ "${SOMACUE_EXTRA:-1}" != 0 ]; then
   scripts/ci-extra.sh
