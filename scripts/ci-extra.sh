@@ -35,4 +35,6 @@ for s in "${stages[@]}"; do
 done
 echo "== ci-extra: summary" >&2
 printf '%s\n' "${report[@]}" >&2
+# A fuzz target's failure (its kind, stack and input) is repeated here, where a log's tail shows it.
+for f in "${SOMACUE_FUZZ_BUILD:-.build-fuzz}"/fuzz-*.failure; do [ -f "$f" ] && cat "$f" >&2; done
 exit $status
