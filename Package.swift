@@ -6,6 +6,7 @@ import PackageDescription
 //   SomacuePlatform  Glibc only: files, directories, environment, terminals, process exec.
 //   SomacueAudio     the only importer of libsndfile, PortAudio, libsamplerate and libebur128.
 //   SomacueEngine    glue: library lookup, voices, prepared sessions, play and render.
+//   SomacueMPRIS     the daemon as an MPRIS player on the session bus (the only importer of sd-bus).
 //   somacued         engine executable (offline verbs; the daemon later).
 //   somacue          the light controller: no audio library, no Foundation, fully static executable.
 // Links the Swift runtime (and FoundationEssentials, which ArgumentParser uses) statically: the
@@ -52,6 +53,10 @@ let package = Package(
         .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
         // EBU R 128 loudness of voice cues; imported by SomacueAudio only.
         .systemLibrary(name: "CEbur128", pkgConfig: "libebur128", providers: [.apt(["libebur128-dev"])]),
+        // sd-bus for MPRIS: imported by SomacueMPRIS only. CSomacueBus builds the object's vtables
+        // (C macros Swift cannot expand).
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(name: "CSomacueBus", dependencies: ["CSystemd"]),
         .target(name: "SomacueCore"),
         .target(name: "SomacuePlatform", dependencies: ["SomacueCore"]),
         .target(name: "SomacueAudio", dependencies: ["SomacueCore", "SomacuePlatform", "CSndFile", "CPortAudio", "CSampleRate", "CEbur128"]),
@@ -62,9 +67,10 @@ let package = Package(
         // `somacue service install/uninstall`: files, units, manifest; Glibc only, for the light CLI.
         .target(name: "SomacueInstall", dependencies: ["SomacuePlatform"]),
         .target(name: "SomacueDaemon", dependencies: ["SomacueCore", "SomacueProtocol", "SomacuePlatform"]),
+        .target(name: "SomacueMPRIS", dependencies: ["SomacueCore", "SomacueProtocol", "SomacuePlatform", "SomacueDaemon", "CSystemd", "CSomacueBus"]),
         .executableTarget(
             name: "somacued",
-            dependencies: ["SomacueEngine", "SomacueDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SomacueEngine", "SomacueDaemon", "SomacueMPRIS", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             // Static Swift runtime: the idle daemon stays under 15 MB resident.
             linkerSettings: staticSwift
         ),

@@ -10,6 +10,7 @@ packages=(
   golang-github-burntsushi-toml-dev                                   # tests: the toml-test conformance suite
   git systemd util-linux                                              # tests: git ls-files, systemd-analyze, setpriv
   hyperfine mpd mpc python3-numpy                                     # bench/
+  dbus playerctl                                                      # tests: MPRIS on a private bus (dbus-daemon, playerctl)
 )
 run() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()

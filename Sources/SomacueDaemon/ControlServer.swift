@@ -54,6 +54,8 @@ public final class ControlServer {
     /// The last STATUS= sent, and when the player's progress is next looked at for it.
     private var lastStatus: String?
     private var statusDue: Double?
+    /// Further descriptors of the control thread (the MPRIS bus), polled after the clients.
+    private var sources: [LoopSource] = []
 
     private static let readChunk = 65_536
 
@@ -95,6 +97,11 @@ public final class ControlServer {
     /// the others apply at once.
     public func updateLimits(_ config: Config) {
         self.config = config
+    }
+
+    /// Adds a descriptor to the poll loop (call before `run()`, on the thread that runs it).
+    public func add(source: LoopSource) {
+        sources.append(source)
     }
 
     /// Binds and listens. `run()` does this itself; calling it first lets the caller fail fast
@@ -150,6 +157,8 @@ public final class ControlServer {
         logger.notice(failure == nil ? "shutting down" : "shutting down after an error")
         closeListener()
         player.shutdown()
+        for source in sources { source.close() }
+        sources = []
         // Final events (the player stopping) and queued replies get one nonblocking attempt.
         distributeEvents()
         for client in clients where !client.closed {
@@ -179,6 +188,11 @@ public final class ControlServer {
             for client in clients {
                 fds.append(pollfd(fd: client.fd, events: interest(client), revents: 0))
             }
+            let firstSource = fds.count
+            for source in sources {
+                let want = source.pollDescriptor
+                fds.append(pollfd(fd: want?.fd ?? -1, events: want?.events ?? 0, revents: 0))
+            }
 
             let ready = poll(&fds, nfds_t(fds.count), timeout)
             iterations.add(1, ordering: .relaxed)
@@ -196,6 +210,11 @@ public final class ControlServer {
                 service(clients[index], revents: fds[index + 2].revents)
             }
             if fds[1].revents != 0 { acceptClients() }
+            let now = Platform.monotonicSeconds()
+            for (offset, source) in sources.enumerated() {
+                let revents = fds[firstSource + offset].revents
+                if revents != 0 || source.deadline.map({ now >= $0 }) == true { source.process(revents: revents) }
+            }
 
             if let due = tickDue, Platform.monotonicSeconds() >= due {
                 tickDue = nil
@@ -227,6 +246,9 @@ public final class ControlServer {
         }
         if let paused = acceptPausedUntil { deadline = min(deadline ?? paused, paused) }
         if let due = watchdogDue { deadline = min(deadline ?? due, due) }
+        for source in sources {
+            if let due = source.deadline { deadline = min(deadline ?? due, due) }
+        }
         guard let deadline else { return -1 }
         // Rounded up: waking a fraction of a millisecond early would just spin once more.
         let ms = ((deadline - now) * 1000).rounded(.up)
@@ -521,6 +543,7 @@ public final class ControlServer {
     private func distributeEvents() -> Bool {
         let events = player.takeEvents()
         guard !events.isEmpty else { return false }
+        for source in sources { source.playerEvents(events) }
         // Encoded once, shared by every subscriber.
         let lines = events.map { (name: $0.0, bytes: Array(encodeEvent($0.0, $0.1).utf8)) }
         let limit = config.maxEventQueueBytes

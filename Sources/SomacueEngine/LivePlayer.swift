@@ -125,6 +125,7 @@ public final class LivePlayer {
         case .stop: return stop()
         case .next: return skip(forward: true)
         case .prev: return skip(forward: false)
+        case .seek(let seconds): return seek(seconds)
         case .tempo(let change): return setTempo(change)
         case .volume(let cls, let value): return setVolume(cls, value)
         case .status: return .success(status())
@@ -285,6 +286,24 @@ public final class LivePlayer {
         guard let target = t.skipTarget(from: pos, forward: forward, restartWindow: t.sampleRate.frames(seconds: 5)) else {
             return .failure(ProtocolError(.wrongState, "already in the closing; `stop` ends the session"))
         }
+        return jump(a, to: target)
+    }
+
+    /// `seek`: to the start of the rep containing `seconds` into the current exercise.
+    func seek(_ seconds: Double) -> Result<JSON, ProtocolError> {
+        guard let a = active, state != .idle else { return .failure(ProtocolError(.wrongState, "no session is playing")) }
+        let pos = FrameCount(a.pausedAt ?? a.position)
+        let t = a.timeline
+        // The parser bounds `seconds` to a day, so the conversion cannot overflow.
+        guard let target = t.seekTarget(at: pos, offset: t.sampleRate.frames(seconds: seconds)) else {
+            return .failure(ProtocolError(.wrongState, "the session has no position to seek in"))
+        }
+        return jump(a, to: target)
+    }
+
+    /// Moves the timeline to `target` (playing or paused) and replies where it landed.
+    func jump(_ a: Active, to target: FrameCount) -> Result<JSON, ProtocolError> {
+        let t = a.timeline
         token += 1
         _ = a.mixer.pointee.send(.seek(token: token, to: target.value))
         a.pendingSeek = (token, target.value)
@@ -564,6 +583,13 @@ public final class LivePlayer {
                 o.set("rep", seg.rep)
                 o.set("reps", seg.reps)
                 o.set("side", seg.side?.rawValue)
+            }
+            if let track = t.track(at: pos) {
+                var k = JSONObject()
+                k.set("index", track.index)
+                k.set("elapsed", t.sampleRate.seconds(pos - track.start))
+                k.set("duration", t.sampleRate.seconds(track.frames))
+                o.set("track", k.json)
             }
             o.set("tempo", a.tempo.value)
             o.set("voice", a.voice)

@@ -64,6 +64,8 @@ public func arguments(of command: Command) -> [(String, JSON)] {
     case .volume(let c, let v):
         a.set("class", c.rawValue)
         a.set("value", v)
+    case .seek(let position):
+        a.set("position", position)
     case .subscribe(let events?):
         a.set("events", JSON.array(events.map { .string($0.rawValue) }))
     case .subscribe(nil), .pause, .resume, .toggle, .stop, .next, .prev, .status, .sessions, .voices, .ping, .reload:

@@ -116,6 +116,9 @@ public enum Command: Sendable, Equatable {
     case pause, resume, toggle, stop, next, prev
     case tempo(TempoChange)
     case volume(VolumeClass, Double)
+    /// Seconds from the start of the current exercise (or opening, or closing); the daemon
+    /// lands on the start of the repetition containing that point.
+    case seek(Double)
     case status, sessions, voices
     /// nil: the default set (every event).
     case subscribe([EventName]?)
@@ -133,6 +136,7 @@ public enum Command: Sendable, Equatable {
         case .prev: "prev"
         case .tempo: "tempo"
         case .volume: "volume"
+        case .seek: "seek"
         case .status: "status"
         case .sessions: "sessions"
         case .voices: "voices"
@@ -144,7 +148,7 @@ public enum Command: Sendable, Equatable {
 
     /// Every command name, in documentation order.
     public static let names = [
-        "start", "pause", "resume", "toggle", "stop", "next", "prev", "tempo", "volume",
+        "start", "pause", "resume", "toggle", "stop", "next", "prev", "seek", "tempo", "volume",
         "status", "sessions", "voices", "subscribe", "ping", "reload",
     ]
 }
@@ -158,6 +162,8 @@ public enum ArgumentLimits {
     public static let fit: ClosedRange<Double> = 1...86_400
     public static let leadIn: ClosedRange<Double> = 0...600
     public static let volume: ClosedRange<Double> = 0...1.5
+    /// `seek {position}`: seconds into the current exercise (a day is far past any exercise).
+    public static let seekPosition: ClosedRange<Double> = 0...86_400
 }
 
 public struct Request: Sendable, Equatable {

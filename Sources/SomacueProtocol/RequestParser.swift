@@ -157,6 +157,9 @@ private func parseCommand(_ name: String, _ members: [(String, JSON)]) throws(Pr
             volumeClass = c
         }
         return .volume(volumeClass, try a.number("value", in: ArgumentLimits.volume)!)
+    case "seek":
+        let a = try Arguments("seek", members, accepted: ["position"], required: ["position"])
+        return .seek(try a.number("position", in: ArgumentLimits.seekPosition)!)
     case "subscribe":
         let a = try Arguments("subscribe", members, accepted: ["events"], required: [])
         guard let list = a["events"] else { return .subscribe(nil) }

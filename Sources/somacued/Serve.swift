@@ -2,6 +2,7 @@ import ArgumentParser
 import SomacueCore
 import SomacueDaemon
 import SomacueEngine
+import SomacueMPRIS
 import SomacuePlatform
 
 extension LivePlayer: PlayerControl {}
@@ -49,6 +50,9 @@ struct Serve: ParsableCommand {
                                    appVersion: somacueVersion, logger: logger, inherited: inherited)
         // Runs on the server's thread, inside the reload it triggered.
         player.onReload = { [unowned server] in server.updateLimits($0) }
+        // Media keys, headset buttons and playerctl; without a session bus, one log line.
+        let mpris = MPRISService.connect(player: player, logger: logger)
+        if let mpris { server.add(source: mpris) }
         do {
             // Socket first (another daemon means exit 75 before touching the device), then the
             // session a previous daemon left, then serve.

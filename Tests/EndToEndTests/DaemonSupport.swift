@@ -228,7 +228,7 @@ final class TestDaemon {
             to: config.appendingPathComponent("somacue/config.toml"), atomically: true, encoding: .utf8)
     }
 
-    init(extraConfig: String = "", socketPath: String? = nil) throws {
+    init(extraConfig: String = "", socketPath: String? = nil, extraEnv: [String: String] = [:]) throws {
         home = E2E.tempDir("daemon")
         runtime = home.appendingPathComponent("run")
         try FileManager.default.createDirectory(at: runtime, withIntermediateDirectories: true)
@@ -245,6 +245,7 @@ final class TestDaemon {
         env["XDG_CONFIG_HOME"] = config.path
         env["XDG_RUNTIME_DIR"] = runtime.path
         env["XDG_STATE_HOME"] = home.appendingPathComponent("state").path
+        for (k, v) in extraEnv { env[k] = v }
         log = home.appendingPathComponent("somacued.log")
         process = Process()
         process.executableURL = URL(fileURLWithPath: E2E.somacued)

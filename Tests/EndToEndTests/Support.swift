@@ -42,6 +42,8 @@ enum E2E {
         env["XDG_STATE_HOME"] = home.appendingPathComponent(".local/state").path
         env["SOMACUE_DATA_DIR"] = repo.path
         env.removeValue(forKey: "ALSA_CONFIG_PATH")
+        // Never the developer's desktop bus: MPRIS tests start a private one.
+        env.removeValue(forKey: "DBUS_SESSION_BUS_ADDRESS")
         for (k, v) in extra { env[k] = v }
         return env
     }

@@ -143,6 +143,9 @@ let missingArgumentLines: [BadLine] = [
     BadLine("tempo without args", #"{"id":11,"cmd":"tempo"}"#, .missingArgument, id: 11, mentions: "\"value\""),
     BadLine("tempo with empty args", #"{"id":11,"cmd":"tempo","args":{}}"#, .missingArgument, id: 11),
     BadLine("volume without args", #"{"id":12,"cmd":"volume"}"#, .missingArgument, id: 12, mentions: "\"value\""),
+    BadLine("seek without position", #"{"id":12,"cmd":"seek"}"#, .missingArgument, id: 12, mentions: "\"position\""),
+    BadLine("seek before the start", #"{"id":12,"cmd":"seek","args":{"position":-1}}"#, .outOfRange, id: 12),
+    BadLine("seek as text", #"{"id":12,"cmd":"seek","args":{"position":"10"}}"#, .badType, id: 12),
     BadLine("volume with only class", #"{"id":12,"cmd":"volume","args":{"class":"voice"}}"#, .missingArgument, id: 12),
 ]
 
@@ -309,6 +312,7 @@ let goodLines: [GoodLine] = [
     GoodLine("subscribe duplicates collapse", #"{"id":8,"cmd":"subscribe","args":{"events":["cue","cue","state"]}}"#, 8, .subscribe([.cue, .state])),
     GoodLine("subscribe every name", #"{"id":8,"cmd":"subscribe","args":{"events":["state","exercise","phase","cue","finished","error","tempo","volume"]}}"#,
              8, .subscribe(EventName.allCases)),
+    GoodLine("seek", #"{"id":9,"cmd":"seek","args":{"position":30}}"#, 9, .seek(30)),
     GoodLine("escaped command name", #"{"id":9,"cmd":"p\u0069ng"}"#, 9, .ping),
 ]
 
@@ -321,6 +325,7 @@ let everyCommand: [Command] = [
     .tempo(.set(0.25)), .tempo(.set(1.1)), .tempo(.set(2)),
     .tempo(.step(-0.1)), .tempo(.step(1.75)), .tempo(.step(0)),
     .volume(.master, 0), .volume(.voice, 0.3333333333333333), .volume(.tone, 1.5),
+    .seek(0), .seek(12.25),
     .status, .sessions, .voices,
     .subscribe(nil), .subscribe([]), .subscribe([.finished, .error]), .subscribe(EventName.allCases),
     .ping, .reload,
@@ -347,7 +352,7 @@ struct GoodRequestTests {
     @Test("every command name is covered by the round trip")
     func coverage() {
         #expect(Set(everyCommand.map(\.name)) == Set(Command.names))
-        #expect(Command.names.count == 15)
+        #expect(Command.names.count == 16)
     }
 
     @Test("encodeRequest writes compact lines, args only when present")
