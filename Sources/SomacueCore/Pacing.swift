@@ -94,14 +94,21 @@ public struct PacingSettings: Sendable {
     /// its steps say.
     public var forcedTempo: Tempo?
 
+    /// Exercises (1-based indexes) whose position phase begins with their title and position
+    /// instructions even though the integration rest before them announced both: the targets
+    /// of `next`, `prev` and `goto`, which skip that announcement.
+    public var announce: Set<Int>
+
     public init(sampleRate: SampleRate = .standard, tempo: Tempo = .normal, leadIn: Double = 0,
-                preroll: FrameCount = FrameCount(24_000), safetyNote: Bool = true, forcedTempo: Tempo? = nil) {
+                preroll: FrameCount = FrameCount(24_000), safetyNote: Bool = true, forcedTempo: Tempo? = nil,
+                announce: Set<Int> = []) {
         self.sampleRate = sampleRate
         self.tempo = tempo
         self.leadIn = leadIn
         self.preroll = preroll
         self.safetyNote = safetyNote
         self.forcedTempo = forcedTempo
+        self.announce = announce
     }
 }
 
@@ -348,7 +355,7 @@ public struct PacingEngine: Sendable {
             // for every exercise but the first), posture change, focus, first side.
             var position = ScriptSegment(phase: .position, exercise: info, side: sides[0], reps: reps, tempo: tempo)
             position.pad = PacingDefaults.settle
-            if i == 0 {
+            if i == 0 || settings.announce.contains(i + 1) {
                 position.items = [.voice(ex.cueID("title"), ex.title), .voice(ex.cueID("position"), ex.position)]
             }
             if ex.posture != posture {

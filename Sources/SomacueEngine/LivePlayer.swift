@@ -39,6 +39,9 @@ public final class LivePlayer {
         let device: String
         let voice: String
         var tempo: Tempo
+        /// The tempo every step plays at (`--tempo`, `--fit` or a live change), or nil when each
+        /// step keeps its own: what a re-layout of the rest of the session must use.
+        var forcedTempo: Tempo?
         var pausedAt: Int64?
         var lastSegment = -1
         var lastExercise: Int?
@@ -123,6 +126,8 @@ public final class LivePlayer {
         case .resume: return resume()
         case .toggle: return state == .paused ? resume() : pause()
         case .stop: return stop()
+        case .stopAfterExercise: return stopAfterExercise()
+        case .goto(let target): return goto(target)
         case .next: return skip(forward: true)
         case .prev: return skip(forward: false)
         case .seek(let seconds): return seek(seconds)
@@ -164,15 +169,27 @@ public final class LivePlayer {
             let code: ErrorCode = error.message.contains("no voice") ? .noSuchVoice : (error.status == ExitStatus.usage ? .outOfRange : .invalidSession)
             return .failure(ProtocolError(code, error.message.dropPrefix("somacue: ")))
         }
+        var startIndex: Int?
+        if let at = args.at {
+            switch exerciseIndex(at, in: planned.timeline) {
+            case .success(let n): startIndex = n
+            case .failure(let e): return .failure(e)
+            }
+        }
         let opened: Active
         switch openSession(planned, voice: voice, holdAt: nil) {
         case .success(let a): opened = a
         case .failure(let e): return .failure(e)
         }
         opened.inputs = Self.fingerprint(planned)
+        opened.forcedTempo = planned.fitted ? planned.timeline.tempo
+            : (args.tempo ?? (args.fit == nil ? liveTempo?.value : nil)).flatMap { Tempo($0) }
         active = opened
         setState(.playing)
         log("playing \(session.id) on \(opened.device) at tempo \(planned.timeline.tempo)" + (planned.fitted ? " (fit)" : ""))
+        if let first = startIndex, let seg = opened.timeline.positionSegment(ofExercise: first) {
+            _ = jump(opened, to: opened.timeline.segments[seg].frame)
+        }
         var o = JSONObject()
         o.set("state", state.rawValue)
         o.set("tempo", planned.timeline.tempo.value)
@@ -303,6 +320,8 @@ public final class LivePlayer {
 
     /// Moves the timeline to `target` (playing or paused) and replies where it landed.
     func jump(_ a: Active, to target: FrameCount) -> Result<JSON, ProtocolError> {
+        // Landing on an exercise's start: its name and position come first.
+        announceExercise(a, at: target)
         let t = a.timeline
         token += 1
         _ = a.mixer.pointee.send(.seek(token: token, to: target.value))
@@ -376,6 +395,7 @@ public final class LivePlayer {
         }
         a.timeline = merged
         a.tempo = tempo
+        a.forcedTempo = tempo
         a.nextEvent = merged.events.firstIndex { $0.frame >= pos } ?? merged.events.count
         events.append((.tempo, [("tempo", .double(tempo.value))]))
         var o = JSONObject()

@@ -245,7 +245,9 @@ public final class MPRISService: LoopSource {
         guard let session = lastSession else {
             return .failure(ProtocolError(.wrongState, "nothing to play yet; start a session once with `somacue start SESSION`"))
         }
-        return run(.start(StartArgs(session: session)), error)
+        // Idle, so nothing plays that `replace` could cut: it only lets the start go ahead while
+        // the stop sound of the previous session is still playing out.
+        return run(.start(StartArgs(session: session, replace: true)), error)
     }
 
     func replyEmpty(_ call: OpaquePointer?) -> Int32 {

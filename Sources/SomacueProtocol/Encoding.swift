@@ -57,6 +57,10 @@ public func arguments(of command: Command) -> [(String, JSON)] {
         a.set("lead_in", s.leadIn)
         a.set("replace", s.replace)
         a.set("fit", s.fit)
+    case .stopAfterExercise:
+        a.set("after_exercise", true)
+    case .goto(let target):
+        a.set("exercise", target.json)
     case .tempo(.set(let v)):
         a.set("value", v)
     case .tempo(.step(let v)):

@@ -84,6 +84,19 @@ public enum VolumeClass: String, Sendable, CaseIterable {
     case master, voice, tone
 }
 
+/// An exercise of the session playing: its 1-based position, or its id.
+public enum ExerciseTarget: Sendable, Equatable {
+    case index(Int)
+    case id(String)
+
+    public var json: JSON {
+        switch self {
+        case .index(let n): .int(Int64(n))
+        case .id(let s): .string(s)
+        }
+    }
+}
+
 public struct StartArgs: Sendable, Equatable {
     public var session: String
     public var tempo: Double?
@@ -92,15 +105,18 @@ public struct StartArgs: Sendable, Equatable {
     /// A target length in seconds: the daemon picks the tempo that makes the session last it.
     public var fit: Double?
     public var replace: Bool?
+    /// Begin at this exercise instead of the opening.
+    public var at: ExerciseTarget?
 
     public init(session: String, tempo: Double? = nil, voice: String? = nil, leadIn: Double? = nil, replace: Bool? = nil,
-                fit: Double? = nil) {
+                fit: Double? = nil, at: ExerciseTarget? = nil) {
         self.session = session
         self.tempo = tempo
         self.voice = voice
         self.leadIn = leadIn
         self.replace = replace
         self.fit = fit
+        self.at = at
     }
 }
 
@@ -114,6 +130,10 @@ public enum TempoChange: Sendable, Equatable {
 public enum Command: Sendable, Equatable {
     case start(StartArgs)
     case pause, resume, toggle, stop, next, prev
+    /// `stop` with `after_exercise`: the closing follows the current exercise.
+    case stopAfterExercise
+    /// Jump to an exercise's start (its title and position instructions).
+    case goto(ExerciseTarget)
     case tempo(TempoChange)
     case volume(VolumeClass, Double)
     /// Seconds from the start of the current exercise (or opening, or closing); the daemon
@@ -131,7 +151,8 @@ public enum Command: Sendable, Equatable {
         case .pause: "pause"
         case .resume: "resume"
         case .toggle: "toggle"
-        case .stop: "stop"
+        case .stop, .stopAfterExercise: "stop"
+        case .goto: "goto"
         case .next: "next"
         case .prev: "prev"
         case .tempo: "tempo"
@@ -148,7 +169,7 @@ public enum Command: Sendable, Equatable {
 
     /// Every command name, in documentation order.
     public static let names = [
-        "start", "pause", "resume", "toggle", "stop", "next", "prev", "seek", "tempo", "volume",
+        "start", "pause", "resume", "toggle", "stop", "next", "prev", "goto", "seek", "tempo", "volume",
         "status", "sessions", "voices", "subscribe", "ping", "reload",
     ]
 }
@@ -164,6 +185,8 @@ public enum ArgumentLimits {
     public static let volume: ClosedRange<Double> = 0...1.5
     /// `seek {position}`: seconds into the current exercise (a day is far past any exercise).
     public static let seekPosition: ClosedRange<Double> = 0...86_400
+    /// Exercise numbers for `goto` and `start {at}`.
+    public static let exerciseIndex: ClosedRange<Int64> = 1...10_000
 }
 
 public struct Request: Sendable, Equatable {

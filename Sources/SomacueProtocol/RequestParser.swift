@@ -107,7 +107,7 @@ private func parseRequestBytes(_ b: UnsafeBufferPointer<UInt8>) -> Result<Reques
 private func parseCommand(_ name: String, _ members: [(String, JSON)]) throws(ProtocolError) -> Command {
     switch name {
     case "start":
-        let a = try Arguments("start", members, accepted: ["session", "tempo", "voice", "lead_in", "replace", "fit"], required: ["session"])
+        let a = try Arguments("start", members, accepted: ["session", "tempo", "voice", "lead_in", "replace", "fit", "at"], required: ["session"])
         let session = try a.string("session")!
         guard isSessionID(session) else {
             throw ProtocolError(.outOfRange, "argument \"session\" of start must be a session id (lowercase letters, digits and single dashes), not \(quoted(session))")
@@ -123,11 +123,17 @@ private func parseCommand(_ name: String, _ members: [(String, JSON)]) throws(Pr
         if fit != nil && tempo != nil {
             throw ProtocolError(.badType, "start takes either \"tempo\" or \"fit\", not both (fit chooses the tempo)")
         }
-        return .start(StartArgs(session: session, tempo: tempo, voice: voice, leadIn: leadIn, replace: replace, fit: fit))
+        let at = try a.exercise("at")
+        return .start(StartArgs(session: session, tempo: tempo, voice: voice, leadIn: leadIn, replace: replace, fit: fit, at: at))
     case "pause": try Arguments.none(name, members); return .pause
     case "resume": try Arguments.none(name, members); return .resume
     case "toggle": try Arguments.none(name, members); return .toggle
-    case "stop": try Arguments.none(name, members); return .stop
+    case "stop":
+        let a = try Arguments("stop", members, accepted: ["after_exercise"], required: [])
+        return try a.bool("after_exercise") == true ? .stopAfterExercise : .stop
+    case "goto":
+        let a = try Arguments("goto", members, accepted: ["exercise"], required: ["exercise"])
+        return .goto(try a.exercise("exercise")!)
     case "next": try Arguments.none(name, members); return .next
     case "prev": try Arguments.none(name, members); return .prev
     case "status": try Arguments.none(name, members); return .status
@@ -290,6 +296,25 @@ private struct Arguments {
         guard let v = self[key] else { return nil }
         guard case .string(let s) = v else { throw typeError(key, "a string", v) }
         return s
+    }
+
+    /// An exercise number (1-based) or an exercise id.
+    func exercise(_ key: String) throws(ProtocolError) -> ExerciseTarget? {
+        guard let v = self[key] else { return nil }
+        switch v {
+        case .int(let n):
+            guard ArgumentLimits.exerciseIndex.contains(n) else {
+                throw ProtocolError(.outOfRange, "argument \"\(key)\" of \(command) must be an exercise number from 1, or an exercise id, not \(n)")
+            }
+            return .index(Int(n))
+        case .string(let s):
+            guard isSessionID(s) else {
+                throw ProtocolError(.outOfRange, "argument \"\(key)\" of \(command) must be an exercise id (lowercase letters, digits and single dashes), not \(quoted(s))")
+            }
+            return .id(s)
+        default:
+            throw typeError(key, "an exercise number or id", v)
+        }
     }
 
     func bool(_ key: String) throws(ProtocolError) -> Bool? {

@@ -171,6 +171,8 @@ struct Start: ParsableCommand {
     var leadIn: Double?
     @Flag(help: "Replace the session that is playing or paused.")
     var replace = false
+    @Option(help: ArgumentHelp("Begin at this exercise: its number in the session, or its id.", valueName: "N|exercise"))
+    var at: String?
     @Flag(name: .customLong("no-spawn"), help: "Never start somacued; fail when none answers (also SOMACUE_NO_SPAWN=1).")
     var noSpawn = false
     @OptionGroup var connection: ConnectionOptions
@@ -194,11 +196,14 @@ struct Start: ParsableCommand {
             }
             if tempo != nil { throw ValidationError("--fit chooses the tempo itself; give either --fit or --tempo, not both") }
         }
+        if let at, exerciseTarget(at) == nil {
+            throw ValidationError("--at takes an exercise number (1, 2, ...) or an exercise id (see `somacue exercises`), not \"\(at)\"")
+        }
     }
 
     func run() {
         let command = Command.start(StartArgs(session: session, tempo: tempo, voice: voice, leadIn: leadIn, replace: replace ? true : nil,
-                                              fit: fit.flatMap(parseLength)))
+                                              fit: fit.flatMap(parseLength), at: at.flatMap(exerciseTarget)))
         Controller.checkArguments(command)
         let path = connection.path()
         var client: ControlClient
@@ -272,9 +277,45 @@ struct Toggle: ParsableCommand {
 }
 
 struct Stop: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "End the session.")
+    static let configuration = CommandConfiguration(
+        abstract: "End the session.",
+        discussion: "--after-exercise lets the current exercise finish, then plays the closing words and the end chime.")
+    @Flag(name: .customLong("after-exercise"), help: "End gracefully once the current exercise is done.")
+    var afterExercise = false
     @OptionGroup var connection: ConnectionOptions
-    func run() { Controller.simple(.stop, connection.socket) }
+    func run() {
+        guard afterExercise else { Controller.simple(.stop, connection.socket) }
+        Controller.control(.stopAfterExercise, connection.socket) { s in
+            s["closingAt"]?.asNumber.map { "The session ends after this exercise (closing at \(Human.clock($0)))." }
+                ?? "The session ends after this exercise."
+        }
+    }
+}
+
+struct Goto: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Jump to an exercise of the session: its number or its id.",
+        discussion: "The exercise starts from its title and position instructions.")
+    @Argument(help: ArgumentHelp("The exercise's number in the session (1, 2, ...) or its id.", valueName: "N|exercise"))
+    var exercise: String
+    @OptionGroup var connection: ConnectionOptions
+
+    func validate() throws {
+        if exerciseTarget(exercise) == nil {
+            throw ValidationError("goto takes an exercise number (1, 2, ...) or an exercise id, not \"\(exercise)\"")
+        }
+    }
+
+    func run() {
+        guard let target = exerciseTarget(exercise) else { return }
+        Controller.control(.goto(target), connection.socket, Controller.landed)
+    }
+}
+
+/// "3" is the third exercise; anything else must be an exercise id.
+func exerciseTarget(_ text: String) -> ExerciseTarget? {
+    if let n = Int(text) { return n >= 1 && n <= 10_000 ? .index(n) : nil }
+    return isValidID(text) ? .id(text) : nil
 }
 
 struct Next: ParsableCommand {

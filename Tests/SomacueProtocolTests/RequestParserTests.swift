@@ -145,6 +145,10 @@ let missingArgumentLines: [BadLine] = [
     BadLine("volume without args", #"{"id":12,"cmd":"volume"}"#, .missingArgument, id: 12, mentions: "\"value\""),
     BadLine("seek without position", #"{"id":12,"cmd":"seek"}"#, .missingArgument, id: 12, mentions: "\"position\""),
     BadLine("seek before the start", #"{"id":12,"cmd":"seek","args":{"position":-1}}"#, .outOfRange, id: 12),
+    BadLine("goto zero", #"{"id":12,"cmd":"goto","args":{"exercise":0}}"#, .outOfRange, id: 12),
+    BadLine("goto a path", #"{"id":12,"cmd":"goto","args":{"exercise":"../x"}}"#, .outOfRange, id: 12),
+    BadLine("goto without exercise", #"{"id":12,"cmd":"goto"}"#, .missingArgument, id: 12),
+    BadLine("start at a boolean", #"{"id":12,"cmd":"start","args":{"session":"s","at":true}}"#, .badType, id: 12),
     BadLine("seek as text", #"{"id":12,"cmd":"seek","args":{"position":"10"}}"#, .badType, id: 12),
     BadLine("volume with only class", #"{"id":12,"cmd":"volume","args":{"class":"voice"}}"#, .missingArgument, id: 12),
 ]
@@ -313,6 +317,10 @@ let goodLines: [GoodLine] = [
     GoodLine("subscribe every name", #"{"id":8,"cmd":"subscribe","args":{"events":["state","exercise","phase","cue","finished","error","tempo","volume"]}}"#,
              8, .subscribe(EventName.allCases)),
     GoodLine("seek", #"{"id":9,"cmd":"seek","args":{"position":30}}"#, 9, .seek(30)),
+    GoodLine("goto by number", #"{"id":9,"cmd":"goto","args":{"exercise":2}}"#, 9, .goto(.index(2))),
+    GoodLine("goto by id", #"{"id":9,"cmd":"goto","args":{"exercise":"back-lift"}}"#, 9, .goto(.id("back-lift"))),
+    GoodLine("stop after the exercise", #"{"id":9,"cmd":"stop","args":{"after_exercise":true}}"#, 9, .stopAfterExercise),
+    GoodLine("stop, not after the exercise", #"{"id":9,"cmd":"stop","args":{"after_exercise":false}}"#, 9, .stop),
     GoodLine("escaped command name", #"{"id":9,"cmd":"p\u0069ng"}"#, 9, .ping),
 ]
 
@@ -326,6 +334,8 @@ let everyCommand: [Command] = [
     .tempo(.step(-0.1)), .tempo(.step(1.75)), .tempo(.step(0)),
     .volume(.master, 0), .volume(.voice, 0.3333333333333333), .volume(.tone, 1.5),
     .seek(0), .seek(12.25),
+    .stopAfterExercise, .goto(.index(1)), .goto(.index(10_000)), .goto(.id("back-lift")),
+    .start(StartArgs(session: "s", at: .index(3))), .start(StartArgs(session: "s", at: .id("arch-and-flatten"))),
     .status, .sessions, .voices,
     .subscribe(nil), .subscribe([]), .subscribe([.finished, .error]), .subscribe(EventName.allCases),
     .ping, .reload,
@@ -352,7 +362,7 @@ struct GoodRequestTests {
     @Test("every command name is covered by the round trip")
     func coverage() {
         #expect(Set(everyCommand.map(\.name)) == Set(Command.names))
-        #expect(Command.names.count == 16)
+        #expect(Command.names.count == 17)
     }
 
     @Test("encodeRequest writes compact lines, args only when present")
