@@ -224,7 +224,9 @@ let unknownArgumentLines: [BadLine] = [
     BadLine("tempo unknown key", #"{"id":21,"cmd":"tempo","args":{"val":1}}"#, .badType, id: 21, mentions: "tempo accepts: value, step"),
     BadLine("volume unknown key", #"{"id":21,"cmd":"volume","args":{"level":1}}"#, .badType, id: 21, mentions: "volume accepts: class, value"),
     BadLine("subscribe unknown key", #"{"id":21,"cmd":"subscribe","args":{"event":["state"]}}"#, .badType, id: 21, mentions: "subscribe accepts: events"),
-] + ["pause", "resume", "toggle", "stop", "next", "prev", "status", "sessions", "voices", "ping", "reload"].map { name in
+    BadLine("stop unknown key", #"{"id":21,"cmd":"stop","args":{"now":true}}"#, .badType, id: 21, mentions: "stop accepts: after_exercise"),
+    BadLine("stop after_exercise as text", #"{"id":21,"cmd":"stop","args":{"after_exercise":"yes"}}"#, .badType, id: 21),
+] + ["pause", "resume", "toggle", "next", "prev", "status", "sessions", "voices", "ping", "reload"].map { name in
     BadLine("\(name) with an argument", #"{"id":22,"cmd":"\#(name)","args":{"now":true}}"#, .badType, id: 22,
             mentions: "unknown argument \"now\" for \(name); \(name) takes no arguments")
 }
