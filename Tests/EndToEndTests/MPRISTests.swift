@@ -131,6 +131,9 @@ struct MPRISTests {
         #expect(try busctl(env, "set-property", name, "/org/mpris/MediaPlayer2", "org.mpris.MediaPlayer2.Player", "Volume", "d", "0.5").status == 0)
         #expect((try status(c)["volume"] as? [String: Any])?["master"] as? Double == 0.5)
         #expect(try playerctl(env, "volume") == "0.500000")
+        // Back to 1, so that what follows plays exactly as rendered.
+        #expect(try busctl(env, "set-property", name, "/org/mpris/MediaPlayer2", "org.mpris.MediaPlayer2.Player", "Volume", "d", "1").status == 0)
+        #expect((try status(c)["volume"] as? [String: Any])?["master"] as? Double == 1)
         let position = Double(try playerctl(env, "position")) ?? -1
         #expect(position >= 0 && position < Double(lengthUS) / 1e6)
 
