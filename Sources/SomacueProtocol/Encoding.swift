@@ -57,6 +57,7 @@ public func arguments(of command: Command) -> [(String, JSON)] {
         a.set("lead_in", s.leadIn)
         a.set("replace", s.replace)
         a.set("fit", s.fit)
+        a.set("at", s.at?.json)
     case .stopAfterExercise:
         a.set("after_exercise", true)
     case .goto(let target):
