@@ -27,7 +27,8 @@ public struct Config: Sendable, Equatable {
     /// Control-socket limits of the daemon.
     public var maxLineBytes = 4096
     public var maxClients = 64
-    /// Seconds after which an idle client that is not subscribed to events is closed.
+    /// Seconds after which a client that completes no request line (a subscriber: that reads
+    /// nothing it is sent) is closed.
     public var clientTimeout = 60.0
     /// While more reply bytes than this wait for a client, its requests are not read.
     public var maxReplyQueueBytes = 65_536

@@ -56,6 +56,9 @@ public final class ControlServer {
     private var statusDue: Double?
     /// Further descriptors of the control thread (the MPRIS bus), polled after the clients.
     private var sources: [LoopSource] = []
+    /// Connections refused for `max_clients` and for another user's uid, told at most once a second.
+    private var overLimitRefusals = RefusalLog()
+    private var foreignRefusals = RefusalLog()
 
     private static let readChunk = 65_536
 
@@ -211,6 +214,7 @@ public final class ControlServer {
             }
             if fds[1].revents != 0 { acceptClients() }
             let now = Platform.monotonicSeconds()
+            reportRefusals(now: now)
             for (offset, source) in sources.enumerated() {
                 let revents = fds[firstSource + offset].revents
                 if revents != 0 || source.deadline.map({ now >= $0 }) == true { source.process(revents: revents) }
@@ -240,10 +244,13 @@ public final class ControlServer {
         } else {
             tickDue = nil
         }
-        for client in clients where !client.closed && client.subscription == nil {
-            let expiry = client.lastActivity + config.clientTimeout
+        for client in clients where !client.closed {
+            guard let since = client.subscription == nil ? client.lastRequest : client.unreadSince else { continue }
+            let expiry = since + config.clientTimeout
             deadline = min(deadline ?? expiry, expiry)
         }
+        if let due = overLimitRefusals.due { deadline = min(deadline ?? due, due) }
+        if let due = foreignRefusals.due { deadline = min(deadline ?? due, due) }
         if let paused = acceptPausedUntil { deadline = min(deadline ?? paused, paused) }
         if let due = watchdogDue { deadline = min(deadline ?? due, due) }
         for source in sources {
@@ -329,6 +336,7 @@ public final class ControlServer {
                     return
                 }
             }
+            let now = Platform.monotonicSeconds()
             guard let peer = UnixSocket.peerCredentials(fd) else {
                 logger.warning("refused a connection: cannot read its credentials (\(Platform.errorText(errno)))")
                 Glibc.close(fd)
@@ -336,7 +344,7 @@ public final class ControlServer {
             }
             guard peer.uid == allowedUID else {
                 // Nothing is sent: another user learns nothing about this daemon.
-                logger.warning("refused a connection from uid \(peer.uid) (pid \(peer.pid)); only uid \(allowedUID) may control this daemon")
+                if let told = foreignRefusals.refused("from uid \(peer.uid) (pid \(peer.pid))", now: now) { tellForeign(told) }
                 Glibc.close(fd)
                 continue
             }
@@ -344,12 +352,11 @@ public final class ControlServer {
                 let line = Array((encodeError(id: nil, .tooManyClients(limit: config.maxClients)) + "\n").utf8)
                 // A fresh socket's buffer is empty, so this one line fits without waiting.
                 _ = line.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if let told = overLimitRefusals.refused("from pid \(peer.pid)", now: now) { tellOverLimit(told) }
                 Glibc.close(fd)
-                logger.warning("refused a connection from pid \(peer.pid): already \(openClients) clients (max_clients = \(config.maxClients))")
                 continue
             }
-            let client = Client(fd: fd, number: nextClientNumber, pid: peer.pid, maxLineBytes: config.maxLineBytes,
-                                now: Platform.monotonicSeconds())
+            let client = Client(fd: fd, number: nextClientNumber, pid: peer.pid, maxLineBytes: config.maxLineBytes, now: now)
             nextClientNumber += 1
             clients.append(client)
             openClients += 1
@@ -358,6 +365,22 @@ public final class ControlServer {
             client.output.append(line: greeting(appVersion: appVersion).utf8, isEvent: false)
             sendPending(client)
         }
+    }
+
+    /// Writes the refusal counts that waited for their second to pass.
+    private func reportRefusals(now: Double) {
+        if let told = overLimitRefusals.take(now: now) { tellOverLimit(told) }
+        if let told = foreignRefusals.take(now: now) { tellForeign(told) }
+    }
+
+    private func tellOverLimit(_ told: (count: Int, last: String)) {
+        let what = told.count == 1 ? "a connection \(told.last)" : "\(told.count) connections since the last such line (the last \(told.last))"
+        logger.warning("refused \(what): already \(openClients) clients (max_clients = \(config.maxClients))")
+    }
+
+    private func tellForeign(_ told: (count: Int, last: String)) {
+        let what = told.count == 1 ? "a connection \(told.last)" : "\(told.count) connections of other users since the last such line (the last \(told.last))"
+        logger.warning("refused \(what); only uid \(allowedUID) may control this daemon")
     }
 
     // MARK: Client I/O
@@ -377,7 +400,6 @@ public final class ControlServer {
         guard let buffer = readBuffer else { return }
         let n = recv(client.fd, buffer.baseAddress, buffer.count, 0)
         if n > 0 {
-            client.lastActivity = Platform.monotonicSeconds()
             client.framer.feed(UnsafeBufferPointer(rebasing: buffer[..<n]))
         } else if n == 0 {
             client.readClosed = true
@@ -435,6 +457,9 @@ public final class ControlServer {
             client.closeAfterFlush = true
             logger.notice("client \(client.number): request line longer than \(client.framer.maxLineBytes) bytes; closing it")
         case .line(let bytes):
+            // Only a complete line restarts the idle timer: blank lines never reach here, and
+            // bytes of an unfinished line do not count.
+            client.lastRequest = Platform.monotonicSeconds()
             switch parseRequest(bytes) {
             case .failure(let failure):
                 reply(client, failure.reply)
@@ -456,7 +481,7 @@ public final class ControlServer {
     private func subscribe(_ client: Client, _ names: [EventName]?) -> JSON {
         let list = names ?? EventName.allCases
         client.subscription = list.isEmpty ? nil : Set(list)
-        client.lastActivity = Platform.monotonicSeconds()
+        client.unreadSince = nil
         if !list.isEmpty {
             // Keep the kernel's buffer for a subscriber small, so that one that stops reading is
             // noticed after about max_event_queue_bytes, not after hundreds of KiB sit unread in
@@ -474,6 +499,9 @@ public final class ControlServer {
 
     /// Nonblocking: sends until the socket buffer is full, never waits.
     private func sendPending(_ client: Client) {
+        let watched = client.subscription != nil
+        if watched { noteReading(client) }
+        defer { if watched && !client.closed { noteUnread(client) } }
         while !client.closed && !client.output.isEmpty {
             var failure: Int32 = 0
             let sent = client.output.send { bytes in
@@ -481,10 +509,7 @@ public final class ControlServer {
                 if n < 0 { failure = errno }
                 return max(n, 0)
             }
-            if sent > 0 {
-                client.lastActivity = Platform.monotonicSeconds()
-                continue
-            }
+            if sent > 0 { continue }
             switch failure {
             case EINTR: continue
             case 0, EAGAIN, EWOULDBLOCK: return
@@ -494,6 +519,29 @@ public final class ControlServer {
                 close(client, nil)
             }
             return
+        }
+    }
+
+    /// A subscriber is exempt from the idle timeout while it reads what it is sent. It has read
+    /// something since the last look when the kernel holds less of our bytes for it than it did
+    /// then (or none): that restarts its timer, or stops it when nothing at all is waiting.
+    private func noteReading(_ client: Client) {
+        guard client.unreadSince != nil else { return }
+        let queued = UnixSocket.unreadByPeer(client.fd)
+        if queued == 0 || queued < client.unreadBytes {
+            client.unreadSince = queued == 0 && client.output.isEmpty ? nil : Platform.monotonicSeconds()
+        }
+        client.unreadBytes = queued
+    }
+
+    /// After sending to a subscriber: what is still unread starts its timer, unless running.
+    private func noteUnread(_ client: Client) {
+        let queued = UnixSocket.unreadByPeer(client.fd)
+        client.unreadBytes = queued
+        if queued == 0 && client.output.isEmpty {
+            client.unreadSince = nil
+        } else if client.unreadSince == nil {
+            client.unreadSince = Platform.monotonicSeconds()
         }
     }
 
@@ -587,12 +635,23 @@ public final class ControlServer {
         watchdogDue = now + interval
     }
 
-    /// Subscribers wait for events as long as they like; anyone else must show signs of life.
+    /// A connection must complete a request line every `client_timeout` seconds; a subscriber
+    /// instead must read what it is sent (it may wait for events as long as it likes, but one
+    /// that stops reading would otherwise hold its slot for ever).
     private func expireIdleClients() {
+        let timeout = config.clientTimeout
         let now = Platform.monotonicSeconds()
-        for client in clients where !client.closed && client.subscription == nil
-            && now - client.lastActivity >= config.clientTimeout {
-            logger.info("client \(client.number): idle for \(formatSeconds(config.clientTimeout)); closing it")
+        for client in clients where !client.closed {
+            if client.subscription == nil {
+                guard now - client.lastRequest >= timeout else { continue }
+                logger.info("client \(client.number): idle for \(formatSeconds(timeout)) (no complete request line); closing it")
+            } else {
+                guard let since = client.unreadSince, now - since >= timeout else { continue }
+                // It may have read since the last send without waking us: look once more.
+                noteReading(client)
+                guard let still = client.unreadSince, now - still >= timeout else { continue }
+                logger.info("client \(client.number): subscribed but has read nothing for \(formatSeconds(timeout)); closing it")
+            }
             close(client, nil)
         }
     }
@@ -617,8 +676,13 @@ private final class Client {
     var output = OutputQueue()
     /// Events this connection receives; nil when it has not subscribed.
     var subscription: Set<EventName>?
-    /// Last time bytes moved in either direction (monotonic seconds).
-    var lastActivity: Double
+    /// When the connection was accepted or last completed a request line (monotonic seconds).
+    var lastRequest: Double
+    /// A subscriber: since when bytes sent to it have waited unread without it reading any;
+    /// nil while it keeps up.
+    var unreadSince: Double?
+    /// What the kernel held unread for it at the last look (`UnixSocket.unreadByPeer`).
+    var unreadBytes = 0
     /// EOF was read: answer what is buffered, send it, then close.
     var readClosed = false
     /// The framer's unterminated last line was handled after EOF.
@@ -634,6 +698,6 @@ private final class Client {
         self.number = number
         self.pid = pid
         framer = LineFramer(maxLineBytes: maxLineBytes)
-        lastActivity = now
+        lastRequest = now
     }
 }

@@ -92,6 +92,16 @@ enum UnixSocket {
         return (cred.0, uid_t(bitPattern: cred.1))
     }
 
+    /// Bytes this side sent that the peer has not read yet (SIOCOUTQ: on a Unix stream socket
+    /// the kernel charges queued data to the sender until the receiver reads it, counted with
+    /// its buffer overhead). 0 when the call fails.
+    static func unreadByPeer(_ fd: Int32) -> Int {
+        var queued: Int32 = 0
+        // SIOCOUTQ is TIOCOUTQ (linux/sockios.h), which Glibc exports.
+        guard ioctl(fd, UInt(TIOCOUTQ), &queued) == 0 else { return 0 }
+        return Int(queued)
+    }
+
     /// Whether a daemon answers at an existing socket path.
     enum Probe: Equatable { case alive, stale, failed(Int32) }
 

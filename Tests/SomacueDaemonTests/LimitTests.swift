@@ -134,6 +134,111 @@ struct LimitTests {
         }
     }
 
+    /// Blank lines are skipped by the framer and are no request: they must not keep a
+    /// connection's slot.
+    @Test func blankLinesDoNotResetTheIdleTimer() throws {
+        let h = Harness(config: config { $0.clientTimeout = 0.5 })
+        try h.start()
+        defer { h.cleanup() }
+        let c = try h.connectGreeted()
+        let started = Date()
+        var closed = false
+        // A blank line every 100 ms for up to 8 s; the timeout is 0.5 s.
+        while !closed && Date().timeIntervalSince(started) < 8 {
+            c.send("\r\n\n")
+            closed = !c.fill(timeout: 0.1) && c.sawEOF
+        }
+        #expect(closed, "a client sending only blank lines kept its slot for 8 s")
+        #expect(Date().timeIntervalSince(started) < 6, "closed only after \(Date().timeIntervalSince(started)) s")
+        #expect(h.log.contains("idle for"))
+        #expect(h.player.handledCount == 0)
+    }
+
+    /// The bytes of a line that never ends are no request either.
+    @Test func aPartialLineDoesNotResetTheIdleTimer() throws {
+        let h = Harness(config: config { $0.clientTimeout = 0.5 })
+        try h.start()
+        defer { h.cleanup() }
+        let c = try h.connectGreeted()
+        let started = Date()
+        var closed = false
+        var sent = 0
+        // One byte of `{"id":1,"cmd":"ping"` and then spaces, every 100 ms, never a newline.
+        let dribble = Array(#"{"id":1,"cmd":"ping""#.utf8) + [UInt8](repeating: 0x20, count: 200)
+        while !closed && sent < dribble.count && Date().timeIntervalSince(started) < 8 {
+            c.send([dribble[sent]])
+            sent += 1
+            closed = !c.fill(timeout: 0.1) && c.sawEOF
+        }
+        #expect(closed, "a client dribbling a partial line kept its slot for \(sent) bytes")
+        #expect(Date().timeIntervalSince(started) < 6, "closed only after \(Date().timeIntervalSince(started)) s")
+        #expect(h.player.handledCount == 0)
+    }
+
+    /// A subscriber that stops reading its events loses the exemption once what it was sent
+    /// has waited unread for the timeout, even when its events fit in the kernel's buffer.
+    @Test func aSubscriberThatStopsReadingIsClosed() throws {
+        let h = Harness(config: config { $0.clientTimeout = 0.5 }, player: FakePlayer(eventsPerToggle: 4))
+        try h.start()
+        defer { h.cleanup() }
+        let stuck = try h.connectGreeted()
+        let reader = try h.connectGreeted()
+        #expect(isOK(stuck.request(#"{"id":1,"cmd":"subscribe"}"#)))
+        #expect(isOK(reader.request(#"{"id":1,"cmd":"subscribe"}"#)))
+        let started = Date()
+        var closedAfter: Double?
+        var received = 0
+        // A few hundred bytes of events every 200 ms (far below max_event_queue_bytes); the
+        // reader reads them all, the stuck one none. The driver completes a request each time.
+        for t in 0..<40 where closedAfter == nil {
+            let driver = try h.connectGreeted()
+            #expect(isOK(driver.request(#"{"id":\#(t),"cmd":"toggle"}"#)))
+            received += reader.readLines(4).count
+            usleep(200_000)
+            if h.log.contains("has read nothing") { closedAfter = Date().timeIntervalSince(started) }
+        }
+        let after = try #require(closedAfter, "a subscriber that reads nothing kept its slot for 8 s")
+        #expect(after < 6, "closed only after \(after) s")
+        #expect(stuck.waitForEOF(timeout: 5))
+        // The reader kept up all along and is still served.
+        #expect(received >= 8)
+        #expect(isOK(reader.request(#"{"id":2,"cmd":"ping"}"#)))
+        #expect(h.log.all.filter { $0.contains("has read nothing") }.count == 1)
+    }
+
+    /// A connection storm over max_clients gives at most about one log line a second, and the
+    /// lines count every refusal.
+    @Test func refusalsAreLoggedAtMostOnceASecondWithACount() throws {
+        let h = Harness(config: config { $0.maxClients = 1 })
+        try h.start()
+        defer { h.cleanup() }
+        let holder = try h.connectGreeted()
+        let started = Date()
+        let storm = 300
+        for _ in 0..<storm {
+            let c = try h.connect()
+            #expect(errorCode(json(c.readLine())) == "too_many_clients")
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        func refusalLines() -> [String] { h.log.all.filter { $0.contains("refused") } }
+        func counted() -> Int {
+            refusalLines().reduce(0) { total, line in
+                if line.contains("refused a connection") { return total + 1 }
+                let words = line.split(separator: " ")
+                guard let i = words.firstIndex(of: "refused"), i + 1 < words.count, let n = Int(words[i + 1]) else { return total }
+                return total + n
+            }
+        }
+        // The count of the last second's refusals follows within about a second.
+        #expect(waitUntil(timeout: 5) { counted() == storm }, "\(counted()) of \(storm) refusals told: \(refusalLines())")
+        let lines = refusalLines()
+        // One line at once, then at most one a second (generous: the storm took \(elapsed) s).
+        #expect(lines.count <= Int(elapsed.rounded(.up)) + 3, "\(lines.count) lines for \(storm) refusals in \(elapsed) s")
+        #expect(lines.allSatisfy { $0.contains("max_clients = 1") })
+        #expect(lines.contains { $0.contains("since the last such line") })
+        #expect(isOK(holder.request(#"{"id":1,"cmd":"ping"}"#)))
+    }
+
     /// With no clients and an idle player, poll sleeps without a timeout: no wake-ups at all.
     @Test func idleDaemonDoesNotWakeUp() throws {
         let h = Harness()
