@@ -2,10 +2,12 @@
 import Glibc
 #endif
 import SomacuePlatform
+import Synchronization
 
 /// Log lines on stderr. Under systemd (`JOURNAL_STREAM` set) each line starts with the kernel
 /// style priority `<N>` that journald turns into the entry's priority; on a terminal or in a
-/// file each line starts with `somacued: ` instead.
+/// file each line starts with `somacued: ` instead. What libraries print on stderr reaches the
+/// log through `StderrRelay`, with the same prefixes.
 public final class DaemonLogger {
     /// syslog priorities; a smaller value is more severe.
     public enum Level: Int, Sendable, CaseIterable, Comparable {
@@ -79,14 +81,15 @@ public final class DaemonLogger {
     }
 
     /// One write(2) per message so that lines from the daemon and a library do not interleave
-    /// mid-line.
+    /// mid-line. Goes to the original stderr also while a `StderrRelay` holds fd 2.
     private static func writeToStderr(_ text: String) {
         var text = text
+        let fd = daemonLogDescriptor.load(ordering: .acquiring)
         text.withUTF8 { buffer in
             guard var p = buffer.baseAddress else { return }
             var left = buffer.count
             while left > 0 {
-                let n = write(2, p, left)
+                let n = write(fd, p, left)
                 if n < 0 {
                     if errno == EINTR { continue }
                     return  // nowhere left to report it

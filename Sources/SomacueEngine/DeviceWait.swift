@@ -55,7 +55,7 @@ extension LivePlayer {
         saveState(a, at: phaseStart)
         events.append((.error, [("code", .string("device_error")),
                                 ("message", .string("the audio device \(a.device) stopped; waiting for it to come back"))]))
-        log("audio device \(a.device) stopped; waiting for it (then \(then.rawValue), from \(formatClock(t.sampleRate.seconds(FrameCount(phaseStart)))))")
+        warn("audio device \(a.device) stopped; waiting for it (then \(then.rawValue), from \(formatClock(t.sampleRate.seconds(FrameCount(phaseStart)))))")
         setState(.waitingForDevice)
     }
 
@@ -75,6 +75,7 @@ extension LivePlayer {
         let frame = a.waiting?.frame ?? 0
         recordHistory(a, .stopped, at: frame)
         stateWriter?.remove()
+        log("stopped \(place(a, frame)) while waiting for the audio device")
         events.append((.finished, [("session", .string(a.timeline.sessionID)), ("reason", .string("stopped"))]))
         closeActive(emitIdle: true)
         var o = JSONObject()
@@ -99,7 +100,7 @@ extension LivePlayer {
             // 0.5 s, 1 s, 2 s, ... up to 8 s between attempts that fail.
             w.nextAttempt = now + min(8, 0.25 * Double(1 << min(w.failures, 6)))
             a.waiting = w
-            if w.failures == 1 || w.failures % 10 == 0 { log("the audio device is not usable yet (\(error.message)); trying again") }
+            if w.failures == 1 || w.failures % 10 == 0 { warn("the audio device is not usable yet (\(error.message)); trying again") }
         }
     }
 

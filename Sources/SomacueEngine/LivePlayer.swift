@@ -15,6 +15,9 @@ import Glibc
 /// stream, no PortAudio instance and asks for no timer.
 public final class LivePlayer {
     public enum State: String { case idle, playing, paused, waitingForDevice = "waiting_for_device" }
+    /// How a line of the player's log counts: the session's course is `info`, a device or file
+    /// problem the daemon lives with is a `warning` (the daemon maps them to journald priorities).
+    public enum LogLevel: Sendable { case info, warning }
 
     /// Overlay sounds for transport changes, so every state change is audible.
     public static let overlayCues: [CueRequirement] = [
@@ -80,7 +83,7 @@ public final class LivePlayer {
     public private(set) var config: Config
     public private(set) var library: Library
     let configPath: String?
-    let log: (String) -> Void
+    let logLine: (LogLevel, String) -> Void
     var active: Active?
     public private(set) var state = State.idle
     var events: [(EventName, [(String, JSON)])] = []
@@ -95,19 +98,28 @@ public final class LivePlayer {
     /// Keeps state.json (nil when there is no state folder).
     var stateWriter: StateWriter?
 
-    public init(paths: Paths, configPath: String?, log: @escaping (String) -> Void) throws(EngineError) {
+    public init(paths: Paths, configPath: String?, log: @escaping (LogLevel, String) -> Void) throws(EngineError) {
         self.paths = paths
         self.configPath = configPath
-        self.log = log
+        self.logLine = log
         (config, _) = try loadConfig(explicitPath: configPath, paths: paths)
         library = Library.load(paths: paths)
         volumes = (config.masterVolume, config.voiceVolume, config.toneVolume)
-        for d in library.diagnostics { log("library: \(d)") }
+        for d in library.diagnostics { log(.warning, "library: \(d)") }
         if let path = StateFile.path() {
-            let logger = log
-            nonisolated(unsafe) let sendableLog = logger
-            stateWriter = StateWriter(path: path) { sendableLog($0) }
+            nonisolated(unsafe) let sendableLog = log
+            stateWriter = StateWriter(path: path) { sendableLog(.warning, $0) }
         }
+    }
+
+    /// A line about the session's course (started, paused, resumed, finished, stopped).
+    func log(_ message: String) { logLine(.info, message) }
+    /// A problem the player lives with: the device, a file it cannot write.
+    func warn(_ message: String) { logLine(.warning, message) }
+
+    /// The session's id and the clock time of `frame`, for the log.
+    func place(_ a: Active, _ frame: Int64) -> String {
+        "\(a.timeline.sessionID) at \(formatClock(a.timeline.sampleRate.seconds(FrameCount(max(0, frame)))))"
     }
 
     // MARK: Commands
@@ -151,6 +163,7 @@ public final class LivePlayer {
             if let a = active, state != .idle {
                 recordHistory(a, .stopped, at: a.pausedAt ?? a.position)
                 stateWriter?.remove()
+                log("stopped \(place(a, a.pausedAt ?? a.position)) (replaced by \(args.session))")
             }
             closeActive(emitIdle: false)
         }
@@ -179,7 +192,9 @@ public final class LivePlayer {
         let opened: Active
         switch openSession(planned, voice: voice, holdAt: nil) {
         case .success(let a): opened = a
-        case .failure(let e): return .failure(e)
+        case .failure(let e):
+            if e.code == .deviceError { warn("cannot play \(session.id): \(e.message)") }
+            return .failure(e)
         }
         opened.inputs = Self.fingerprint(planned)
         opened.forcedTempo = planned.fitted ? planned.timeline.tempo
@@ -246,6 +261,7 @@ public final class LivePlayer {
         saveState(a, at: frame)
         playOverlays(a.loaded, a.mixer, ["tone-pause", "paused"])
         setState(.paused)
+        log("paused \(place(a, frame))")
         var o = JSONObject()
         o.set("state", state.rawValue)
         o.set("frame", frame)
@@ -268,6 +284,7 @@ public final class LivePlayer {
         a.pausedAt = nil
         a.restoredFrom = nil
         setState(.playing)
+        log("resumed \(a.timeline.sessionID) from \(formatClock(a.timeline.sampleRate.seconds(FrameCount(from))))")
         var o = JSONObject()
         o.set("state", state.rawValue)
         o.set("frame", from)
@@ -288,6 +305,7 @@ public final class LivePlayer {
         let elapsed = a.timeline.sampleRate.seconds(FrameCount(a.mixer.pointee.position.load(ordering: .acquiring)))
         recordHistory(a, .stopped, at: a.pausedAt ?? a.mixer.pointee.position.load(ordering: .acquiring))
         stateWriter?.remove()
+        log("stopped \(place(a, a.pausedAt ?? a.mixer.pointee.position.load(ordering: .acquiring)))")
         events.append((.finished, [("session", .string(a.timeline.sessionID)), ("reason", .string("stopped"))]))
         setState(.idle)
         var o = JSONObject()
@@ -427,14 +445,14 @@ public final class LivePlayer {
     public func reload() -> Result<JSON, ProtocolError> {
         let newConfig: Config
         do { (newConfig, _) = try loadConfig(explicitPath: configPath, paths: paths) } catch {
-            log("reload failed; keeping the previous configuration:\n\(error.message)")
+            warn("reload failed; keeping the previous configuration:\n\(error.message)")
             return .failure(ProtocolError(.reloadFailed, "the configuration has errors; nothing was changed",
                                           extra: [("diagnostics", .array(error.message.split(separator: "\n").map { .string(String($0)) }))]))
         }
         let newLibrary = Library.load(paths: paths)
         let errors = newLibrary.diagnostics.filter { $0.severity == .error }
         if !errors.isEmpty {
-            log("reload failed; keeping the previous library:\n" + errors.map(\.description).joined(separator: "\n"))
+            warn("reload failed; keeping the previous library:\n" + errors.map(\.description).joined(separator: "\n"))
             return .failure(ProtocolError(.reloadFailed, "\(errors.count) problem\(errors.count == 1 ? "" : "s") in sessions or exercises; nothing was changed",
                                           extra: [("diagnostics", .array(errors.map { .string($0.description) }))]))
         }

@@ -20,7 +20,7 @@ extension LivePlayer {
             entry.exerciseCount = t.exerciseCount
         }
         do { try HistoryFile.append(entry, to: path) } catch {
-            log("cannot add to the history \(path): \(error)")
+            warn("cannot add to the history \(path): \(error)")
         }
     }
 }

@@ -40,7 +40,7 @@ extension LivePlayer {
         case .none:
             return
         case .corrupt(let reason, let movedTo):
-            log("the saved session \(writer.path) is damaged (\(reason)); " + (movedTo.map { "moved it to \($0); " } ?? "")
+            warn("the saved session \(writer.path) is damaged (\(reason)); " + (movedTo.map { "moved it to \($0); " } ?? "")
                 + "starting idle")
             return
         case .saved(let s):
@@ -84,7 +84,7 @@ extension LivePlayer {
         switch openSession(planned, voice: saved.voice, holdAt: frame.value) {
         case .failure(let error):
             // The device may come back later; the saved state stays for the next start.
-            log("cannot restore \(saved.session) now: \(error.message)")
+            warn("cannot restore \(saved.session) now: \(error.message)")
         case .success(let a):
             a.inputs = saved.inputs
             a.startTempo = Tempo(saved.startTempo) ?? a.tempo

@@ -41,7 +41,12 @@ struct Serve: ParsableCommand {
         let player: LivePlayer
         do {
             let paths = try Paths.discover()
-            player = try LivePlayer(paths: paths, configPath: common.config) { logger.info($0) }
+            player = try LivePlayer(paths: paths, configPath: common.config) { level, line in
+                switch level {
+                case .info: logger.info(line)
+                case .warning: logger.warning(line)
+                }
+            }
         } catch {
             Platform.writeStderr(error.message)
             throw ExitCode(error.status)
@@ -53,10 +58,14 @@ struct Serve: ParsableCommand {
         // Media keys, headset buttons and playerctl; without a session bus, one log line.
         let mpris = MPRISService.connect(player: player, logger: logger)
         if let mpris { server.add(source: mpris) }
+        var relay: StderrRelay?
+        defer { relay?.finish() }
         do {
             // Socket first (another daemon means exit 75 before touching the device), then the
             // session a previous daemon left, then serve.
             try server.bind()
+            // From here on, what ALSA and PortAudio print on stderr is logged with a priority.
+            relay = StderrRelay.start(logger: logger)
             player.restoreSavedSession()
             try server.run()
         } catch {

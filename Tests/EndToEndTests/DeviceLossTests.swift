@@ -45,17 +45,24 @@ struct DeviceLossTests {
         deinit { stop() }
     }
 
-    /// A daemon on `pulse` with `d`'s library, config and state.
-    static func launch(_ d: TestDaemon, _ pulse: PrivatePulse) throws -> Process {
+    /// A daemon on `pulse` with `d`'s library, config and state. Its stderr and stdout go to
+    /// `own-pulse.log` in `d`'s home; with `journal`, `JOURNAL_STREAM` names that file, so the
+    /// daemon writes as it would to journald (a `<N>` priority before every line).
+    static func launch(_ d: TestDaemon, _ pulse: PrivatePulse, journal: Bool = false) throws -> Process {
         d.stop()
         var env = d.env
         for (k, v) in pulse.env { env[k] = v }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: E2E.somacued)
         p.arguments = ["serve"]
-        p.environment = env
         let log = d.home.appendingPathComponent("own-pulse.log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
+        if journal {
+            var st = stat()
+            try #require(stat(log.path, &st) == 0)
+            env["JOURNAL_STREAM"] = "\(st.st_dev):\(st.st_ino)"
+        }
+        p.environment = env
         let h = try FileHandle(forWritingTo: log)
         p.standardError = h
         p.standardOutput = h
@@ -137,6 +144,54 @@ struct DeviceLossTests {
         usleep(500_000)
         let captured = try cap.stop()
         try expectRenderFrom(resumedFrom, in: captured, expected)
+    }
+
+    /// Log hygiene, with stderr as journald sees it: every line has a priority, also the lines
+    /// ALSA and PortAudio print when the sound server goes away; the session's course (started,
+    /// paused, resumed, finished, stopped) is info (6), the lost device a warning (4).
+    @Test func everyLogLineHasAPriorityAndTheRightLevel() throws {
+        let pulse = try PrivatePulse()
+        let d = try TestDaemon()
+        defer { d.stop() }
+        let p = try Self.launch(d, pulse, journal: true)
+        defer { RestoreTests.end(p) }
+        let c = try d.connect()
+        _ = try c.data("start", ["session": "daemon-test"])
+        _ = try waitFor(c, "playing")
+        usleep(300_000)
+        _ = try c.data("pause")
+        _ = try c.data("resume")
+        usleep(300_000)
+        pulse.stop()
+        _ = try waitFor(c, "waiting_for_device")
+        try pulse.start()
+        _ = try waitFor(c, "playing")
+        // To the closing, then to the end.
+        for _ in 0..<10 {
+            if try c.request("next")["ok"] as? Bool != true { break }
+        }
+        _ = try waitFor(c, "idle", timeout: 60)
+        _ = try c.data("start", ["session": "daemon-test"])
+        _ = try waitFor(c, "playing")
+        _ = try c.data("stop")
+        RestoreTests.end(p)
+
+        let text = try String(contentsOf: d.home.appendingPathComponent("own-pulse.log"), encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+        let unprefixed = lines.filter { $0.range(of: #"^<[0-7]>"#, options: .regularExpression) == nil }
+        #expect(unprefixed.isEmpty, "lines without a priority: \(unprefixed)")
+        func level(of fragment: String) -> [String] {
+            lines.filter { $0.contains(fragment) }.map { String($0.prefix(3)) }
+        }
+        for event in ["playing daemon-test", "paused daemon-test", "resumed daemon-test", "finished daemon-test", "stopped daemon-test"] {
+            let levels = level(of: event)
+            #expect(!levels.isEmpty && levels.allSatisfy { $0 == "<6>" }, "\(event): \(levels) in\n\(text)")
+        }
+        let lost = level(of: "stopped; waiting for it")
+        #expect(lost == ["<4>"], "the lost device: \(lost) in\n\(text)")
+        // The libraries' own lines about the lost server came through the relay, as warnings.
+        let library = lines.filter { $0.contains("pa_linux_alsa.c") || $0.contains("ALSA lib") }
+        #expect(!library.isEmpty && library.allSatisfy { $0.hasPrefix("<4>") }, "library lines: \(library) in\n\(text)")
     }
 
     @Test func aSoundServerRestartWhilePlayingResumesByItselfFromThePhaseStart() throws {
