@@ -20,6 +20,10 @@ public struct Config: Sendable, Equatable {
     public var voice = "default"
     public var leadIn = 0.0
     public var safetyNote = true
+    /// `[session] announce_every`: minutes between spoken reports of the time left (nil: off).
+    public var announceEvery: Double?
+    /// `[session] announce_halfway`: "halfway" and the time left at the middle of a session.
+    public var announceHalfway = false
 
     /// Speech on demand for cues no voice pack has (`[tts]`); nil: off.
     public var tts: TTSConfig?
@@ -40,6 +44,8 @@ public struct Config: Sendable, Equatable {
     public static let resamplers = ["best", "medium", "fastest", "linear"]
     public static let volumeRange: ClosedRange<Double> = 0...1.5
     public static let leadInRange: ClosedRange<Double> = 0...600
+    /// `announce_every`, in minutes: a minute to 12 hours (the longest session).
+    public static let announceEveryRange: ClosedRange<Double> = 1...720
     public static let lufsTargetRange: ClosedRange<Double> = -40 ... -6
 }
 
@@ -66,11 +72,14 @@ public func readConfig(_ root: TOMLTable, reader r: inout SchemaReader) -> Confi
         if let x = r.number(v, "tone_lufs", path: "volume", range: Config.lufsTargetRange, unit: "LUFS") { c.toneLUFS = x }
     }
     if let s = r.table(root, "session", path: "") {
-        r.rejectUnknownKeys(in: s, path: "session", known: ["tempo", "voice", "lead_in", "safety_note"])
+        r.rejectUnknownKeys(in: s, path: "session", known: ["tempo", "voice", "lead_in", "safety_note",
+                                                                        "announce_every", "announce_halfway"])
         if let x = r.number(s, "tempo", path: "session", range: Tempo.range), let t = Tempo(x) { c.tempo = t }
         if let x = r.string(s, "voice", path: "session") { c.voice = x }
         if let x = r.number(s, "lead_in", path: "session", range: Config.leadInRange, unit: "seconds") { c.leadIn = x }
         if let x = r.bool(s, "safety_note", path: "session") { c.safetyNote = x }
+        if let x = r.number(s, "announce_every", path: "session", range: Config.announceEveryRange, unit: "minutes") { c.announceEvery = x }
+        if let x = r.bool(s, "announce_halfway", path: "session") { c.announceHalfway = x }
     }
     if let t = r.table(root, "tts", path: "") { c.tts = readTTS(t, reader: &r) }
     if let d = r.table(root, "daemon", path: "") {

@@ -99,9 +99,16 @@ public struct PacingSettings: Sendable {
     /// of `next`, `prev` and `goto`, which skip that announcement.
     public var announce: Set<Int>
 
+    /// `[session] announce_every`: the time left is spoken every this many minutes (nil: never).
+    public var announceEvery: Double?
+    /// `[session] announce_halfway`: "halfway" and the time left are spoken at the middle.
+    public var announceHalfway: Bool
+
     public init(sampleRate: SampleRate = .standard, tempo: Tempo = .normal, leadIn: Double = 0,
                 preroll: FrameCount = FrameCount(24_000), safetyNote: Bool = true, forcedTempo: Tempo? = nil,
-                announce: Set<Int> = []) {
+                announce: Set<Int> = [], announceEvery: Double? = nil, announceHalfway: Bool = false) {
+        self.announceEvery = announceEvery
+        self.announceHalfway = announceHalfway
         self.sampleRate = sampleRate
         self.tempo = tempo
         self.leadIn = leadIn
@@ -225,6 +232,12 @@ public struct PacingEngine: Sendable {
                 }
             }
         }
+        // Planned announcements may say any time left.
+        if settings.announceEvery != nil || settings.announceHalfway {
+            for v in [(Whereabouts.halfway, Whereabouts.text(Whereabouts.halfway) ?? "")] + Whereabouts.timeLeftVoices {
+                add(v.0, .voice, v.1)
+            }
+        }
         return out
     }
 
@@ -302,15 +315,14 @@ public struct PacingEngine: Sendable {
                                     side: seg.side, rep: seg.rep, reps: seg.reps, tempo: seg.tempo))
             cursor = start + length
         }
-        // Stable sort by frame; at equal frames a tone comes before a voice.
-        events = events.enumerated().sorted { a, b in
-            if a.element.frame != b.element.frame { return a.element.frame < b.element.frame }
-            if a.element.kind != b.element.kind { return a.element.kind == .tone }
-            return a.offset < b.offset
-        }.map(\.element)
-        return Timeline(sessionID: session.id, sessionTitle: session.title, sampleRate: rate,
-                        tempo: effectiveTempo(step: nil, session: session, settings: settings),
-                        frames: cursor, events: events, segments: segments, exerciseCount: session.steps.count)
+        let timeline = Timeline(sessionID: session.id, sessionTitle: session.title, sampleRate: rate,
+                                tempo: effectiveTempo(step: nil, session: session, settings: settings),
+                                frames: cursor, events: Timeline.sortedEvents(events), segments: segments,
+                                exerciseCount: session.steps.count)
+        guard settings.announceEvery != nil || settings.announceHalfway else { return timeline }
+        // The checked range of announce_every keeps this conversion in bounds.
+        let every = settings.announceEvery.map { rate.frames(seconds: $0 * 60) }
+        return timeline.withAnnouncements(every: every, halfway: settings.announceHalfway, catalog: cues)
     }
 
     // MARK: Script

@@ -47,7 +47,8 @@ extension LivePlayer {
               let index = t.segments[seg].exerciseIndex, index > 1 else { return }
         let plan = a.loaded.plan
         let settings = PacingSettings(sampleRate: t.sampleRate, tempo: config.tempo, leadIn: plan.leadIn, preroll: plan.preroll,
-                                      safetyNote: plan.safetyNote, forcedTempo: a.forcedTempo, announce: [index])
+                                      safetyNote: plan.safetyNote, forcedTempo: a.forcedTempo, announce: [index],
+                                      announceEvery: plan.announceEvery, announceHalfway: plan.announceHalfway)
         let engine = PacingEngine(session: plan.session, exercises: plan.exercises, settings: settings)
         guard let fresh = try? engine.compile(cues: plan.catalog), let merged = t.splicing(fresh, fromSegment: seg) else {
             log("could not plan the announcement of exercise \(index); jumping without it")

@@ -130,7 +130,8 @@ public final class LivePlayer {
         case .pause where state == .waitingForDevice: return setWaitTarget(.paused)
         case .resume where state == .waitingForDevice: return setWaitTarget(.playing)
         case .toggle where state == .waitingForDevice: return setWaitTarget(active?.waiting?.then == .paused ? .playing : .paused)
-        case .next where state == .waitingForDevice, .prev where state == .waitingForDevice:
+        case .next where state == .waitingForDevice, .prev where state == .waitingForDevice,
+             .whereAmI where state == .waitingForDevice:
             return .failure(ProtocolError(.wrongState, "waiting for the audio device; `stop` ends the session"))
         case .tempo where state == .waitingForDevice && active != nil:
             return .failure(ProtocolError(.wrongState, "waiting for the audio device; the tempo can change once it is back"))
@@ -140,6 +141,7 @@ public final class LivePlayer {
         case .stop: return stop()
         case .stopAfterExercise: return stopAfterExercise()
         case .goto(let target): return goto(target)
+        case .whereAmI: return whereAmI()
         case .next: return skip(forward: true)
         case .prev: return skip(forward: false)
         case .seek(let seconds): return seek(seconds)
@@ -177,7 +179,7 @@ public final class LivePlayer {
             planned = try plan(session: session, library: library, config: config,
                                options: SessionOptions(tempo: args.tempo ?? (args.fit == nil ? liveTempo?.value : nil), voice: voice,
                                                        leadIn: args.leadIn, fit: args.fit),
-                               paths: paths, extraCues: Self.overlayCues)
+                               paths: paths, extraCues: Self.overlayCues, whereCues: true)
         } catch {
             let code: ErrorCode = error.message.contains("no voice") ? .noSuchVoice : (error.status == ExitStatus.usage ? .outOfRange : .invalidSession)
             return .failure(ProtocolError(code, error.message.dropPrefix("somacue: ")))
@@ -383,7 +385,8 @@ public final class LivePlayer {
         if old.segments[k].end - pos < old.sampleRate.frames(seconds: 0.1), k + 1 < old.segments.count { k += 1 }
         let plan = a.loaded.plan
         let settings = PacingSettings(sampleRate: old.sampleRate, tempo: config.tempo, leadIn: plan.leadIn, preroll: plan.preroll,
-                                      safetyNote: plan.safetyNote, forcedTempo: tempo)
+                                      safetyNote: plan.safetyNote, forcedTempo: tempo,
+                                      announceEvery: plan.announceEvery, announceHalfway: plan.announceHalfway)
         let engine = PacingEngine(session: plan.session, exercises: plan.exercises, settings: settings)
         guard let fresh = try? engine.compile(cues: a.loaded.plan.catalog), fresh.segments.count == old.segments.count else {
             return .failure(ProtocolError(.internalError, "could not re-lay the session at tempo \(tempo)"))

@@ -53,6 +53,9 @@ public struct PlannedSession: Sendable {
     public var leadIn: Double
     public var preroll: FrameCount
     public var safetyNote: Bool
+    /// The planned announcements (`[session] announce_every` in minutes, `announce_halfway`).
+    public var announceEvery: Double? = nil
+    public var announceHalfway = false
     /// Whether `timeline.tempo` was chosen by `--fit` (then every step plays at it).
     public var fitted: Bool = false
 
@@ -62,9 +65,11 @@ public struct PlannedSession: Sendable {
     }
 }
 
-/// Compiles `session` with the given options; reads only cue headers (no decoding).
+/// Compiles `session` with the given options; reads only cue headers (no decoding). With
+/// `whereCues`, the catalog also holds every cue a `where` report of this session can say
+/// (`Whereabouts`): the repetition counts it has and the times left up to its length.
 public func plan(session: Session, library: Library, config: Config, options: SessionOptions,
-                 paths: Paths, extraCues: [CueRequirement] = []) throws(EngineError) -> PlannedSession {
+                 paths: Paths, extraCues: [CueRequirement] = [], whereCues: Bool = false) throws(EngineError) -> PlannedSession {
     if options.fit != nil && options.tempo != nil {
         throw EngineError("somacue: --fit chooses the tempo itself; give either --fit or --tempo, not both", status: ExitStatus.usage)
     }
@@ -72,7 +77,8 @@ public func plan(session: Session, library: Library, config: Config, options: Se
     let leadIn = try options.leadIn.map(checkedLeadIn) ?? config.leadIn
     let settings = PacingSettings(sampleRate: config.sampleRate, tempo: config.tempo, leadIn: leadIn,
                                   preroll: config.sampleRate.frames(seconds: config.prerollMs / 1000),
-                                  safetyNote: config.safetyNote, forcedTempo: forced)
+                                  safetyNote: config.safetyNote, forcedTempo: forced,
+                                  announceEvery: config.announceEvery, announceHalfway: config.announceHalfway)
     let engine = PacingEngine(session: session, exercises: library.exercises, settings: settings)
     let required: [CueRequirement]
     do { required = try engine.requiredCues() } catch {
@@ -80,9 +86,9 @@ public func plan(session: Session, library: Library, config: Config, options: Se
     }
     let voice = options.voice ?? config.voice
     let source = try CueSource.resolve(voice: voice, paths: paths)
-    let catalog = try source.catalog(for: required + extraCues.filter { e in !required.contains { $0.id == e.id } },
-                                     rate: config.sampleRate,
-                                     tts: config.tts.map { TTSSynthesizer(config: $0, voice: voice) })
+    let tts = config.tts.map { TTSSynthesizer(config: $0, voice: voice) }
+    var catalog = try source.catalog(for: required + extraCues.filter { e in !required.contains { $0.id == e.id } },
+                                     rate: config.sampleRate, tts: tts)
     var used: [String: Exercise] = [:]
     for step in session.steps { used[step.exercise] = library.exercises[step.exercise] }
     let timeline: Timeline
@@ -97,8 +103,38 @@ public func plan(session: Session, library: Library, config: Config, options: Se
     } catch {
         throw EngineError("somacue: \(error)", status: ExitStatus.dataError)
     }
+    if whereCues {
+        let wanted = whereabouts(of: timeline).filter { catalog[$0.id] == nil }
+        // A pack chain without them (a damaged default pack) only makes `where` fail, not the start.
+        for (id, info) in (try? source.catalog(for: wanted, rate: config.sampleRate, tts: tts)) ?? [:] { catalog[id] = info }
+    }
     return PlannedSession(session: session, timeline: timeline, catalog: catalog, exercises: used, leadIn: leadIn,
-                          preroll: settings.preroll, safetyNote: settings.safetyNote, fitted: options.fit != nil)
+                          preroll: settings.preroll, safetyNote: settings.safetyNote,
+                          announceEvery: settings.announceEvery, announceHalfway: settings.announceHalfway,
+                          fitted: options.fit != nil)
+}
+
+/// The `where` cues a session can need: every repetition count it has, and the times left up
+/// to its length at the slowest tempo (a live tempo change can make it four times as long).
+func whereabouts(of timeline: Timeline) -> [CueRequirement] {
+    var ids: [CueID] = []
+    var seen = Set<Int>()
+    for s in timeline.segments {
+        guard let reps = s.reps, seen.insert(reps).inserted else { continue }
+        for r in 1...max(1, reps) { ids += Whereabouts.repCues(r, of: reps) }
+    }
+    let longest = timeline.sampleRate.seconds(timeline.frames) / Tempo.range.lowerBound * timeline.tempo.value + 3600
+    let last = Whereabouts.timeLeftCue(seconds: longest)
+    for v in Whereabouts.timeLeftVoices {
+        ids.append(v.id)
+        if v.id == last { break }
+    }
+    var out: [CueRequirement] = []
+    var added = Set<CueID>()
+    for id in ids where added.insert(id).inserted {
+        out.append(CueRequirement(id: id, kind: .voice, text: Whereabouts.text(id)))
+    }
+    return out
 }
 
 /// A session's length as `sessions` lists it: at the tempo it will play at (`tempo`, a live

@@ -68,7 +68,7 @@ extension LivePlayer {
         func laidOut(_ tempo: Double) -> PlannedSession? {
             try? plan(session: session, library: library, config: config,
                       options: SessionOptions(tempo: tempo, voice: saved.voice, leadIn: saved.leadIn),
-                      paths: paths, extraCues: Self.overlayCues)
+                      paths: paths, extraCues: Self.overlayCues, whereCues: true)
         }
         guard let original = laidOut(saved.startTempo), Self.fingerprint(original) == saved.inputs else {
             interrupted("its session, exercises, voice or settings changed since it was saved")

@@ -8,10 +8,10 @@ import SomacuePlatform
 /// What voice packs are measured against: the cues the engine and the sessions need, listing
 /// and checking packs, and storing measured loudness in a manifest.
 public enum VoiceCatalog {
-    /// Every cue the engine may play (its own voices and tones) and every cue `sessions` need,
+    /// Every cue the engine may play (its own voices and tones, the `where` reports) and every cue `sessions` need,
     /// with the lead-in cues. Kinds come from the engine, never from a pack.
     public static func requiredCues(for sessions: [Session], library: Library) throws(EngineError) -> [CueRequirement] {
-        var required: [CueRequirement] = BuiltinCue.voices.map { CueRequirement(id: $0.id, kind: .voice, text: $0.text) }
+        var required: [CueRequirement] = (BuiltinCue.voices + Whereabouts.voices).map { CueRequirement(id: $0.id, kind: .voice, text: $0.text) }
             + BuiltinCue.tones.map { CueRequirement(id: $0.id, kind: .tone, text: nil) }
         var seen = Set(required.map(\.id))
         for s in sessions {

@@ -32,6 +32,10 @@ public final class MPRISService: LoopSource {
     private var published: MPRISProperties?
     /// The session last seen loaded: what Play starts while idle.
     private(set) var lastSession: String?
+    /// When a PlayPause last paused (monotonic seconds): a second press soon after asks `where`.
+    private var pausedByPress: Double?
+    /// Seconds within which a second PlayPause after a pause means "resume and say where".
+    static let doublePress = 1.0
 
     /// Connects to the session bus and takes the MPRIS name. Without a session bus (a server,
     /// a bare systemd user service) or with the name taken, logs one line and returns nil: the
@@ -179,9 +183,18 @@ public final class MPRISService: LoopSource {
         var result: Result<JSON, ProtocolError> = .success(.object([]))
         switch name {
         case "PlayPause":
+            // A headset has one button: pressed twice within a second, it resumes at once and
+            // then says where you are (the first press has already paused, without waiting).
+            let now = Platform.monotonicSeconds()
             switch state.status {
-            case .playing: result = run(.pause, error)
-            case .paused: result = run(.resume, error)
+            case .playing:
+                result = run(.pause, error)
+                if case .success = result { pausedByPress = now }
+            case .paused:
+                let quick = pausedByPress.map { now - $0 <= Self.doublePress } ?? false
+                pausedByPress = nil
+                result = run(.resume, error)
+                if quick, case .success = result { run(.whereAmI, error) }
             case .stopped: result = startLast(error)
             }
         case "Play":

@@ -73,7 +73,7 @@ public func arguments(of command: Command) -> [(String, JSON)] {
         a.set("position", position)
     case .subscribe(let events?):
         a.set("events", JSON.array(events.map { .string($0.rawValue) }))
-    case .subscribe(nil), .pause, .resume, .toggle, .stop, .next, .prev, .status, .sessions, .voices, .ping, .reload:
+    case .subscribe(nil), .pause, .resume, .toggle, .stop, .next, .prev, .whereAmI, .status, .sessions, .voices, .ping, .reload:
         break
     }
     return a.members

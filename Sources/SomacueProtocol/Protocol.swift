@@ -134,6 +134,8 @@ public enum Command: Sendable, Equatable {
     case stopAfterExercise
     /// Jump to an exercise's start (its title and position instructions).
     case goto(ExerciseTarget)
+    /// `where`: exercise, side, repetition and time left, spoken in the next quiet spot.
+    case whereAmI
     case tempo(TempoChange)
     case volume(VolumeClass, Double)
     /// Seconds from the start of the current exercise (or opening, or closing); the daemon
@@ -153,6 +155,7 @@ public enum Command: Sendable, Equatable {
         case .toggle: "toggle"
         case .stop, .stopAfterExercise: "stop"
         case .goto: "goto"
+        case .whereAmI: "where"
         case .next: "next"
         case .prev: "prev"
         case .tempo: "tempo"
@@ -169,7 +172,7 @@ public enum Command: Sendable, Equatable {
 
     /// Every command name, in documentation order.
     public static let names = [
-        "start", "pause", "resume", "toggle", "stop", "next", "prev", "goto", "seek", "tempo", "volume",
+        "start", "pause", "resume", "toggle", "stop", "next", "prev", "goto", "where", "seek", "tempo", "volume",
         "status", "sessions", "voices", "subscribe", "ping", "reload",
     ]
 }

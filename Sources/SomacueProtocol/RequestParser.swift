@@ -135,6 +135,7 @@ private func parseCommand(_ name: String, _ members: [(String, JSON)]) throws(Pr
         let a = try Arguments("goto", members, accepted: ["exercise"], required: ["exercise"])
         return .goto(try a.exercise("exercise")!)
     case "next": try Arguments.none(name, members); return .next
+    case "where": try Arguments.none(name, members); return .whereAmI
     case "prev": try Arguments.none(name, members); return .prev
     case "status": try Arguments.none(name, members); return .status
     case "sessions": try Arguments.none(name, members); return .sessions

@@ -312,6 +312,18 @@ struct Goto: ParsableCommand {
     }
 }
 
+struct Where: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Say where you are: exercise, side, repetition and time left.",
+        discussion: "Spoken in the next pause between instructions (never over another voice); the session does not move.")
+    @OptionGroup var connection: ConnectionOptions
+    func run() {
+        Controller.control(.whereAmI, connection.socket) { s in
+            s["at"]?.asNumber.map { "Where you are is said at \(Human.clock($0))." } ?? "Where you are is said in the next pause."
+        }
+    }
+}
+
 /// "3" is the third exercise; anything else must be an exercise id.
 func exerciseTarget(_ text: String) -> ExerciseTarget? {
     if let n = Int(text) { return n >= 1 && n <= 10_000 ? .index(n) : nil }

@@ -96,7 +96,7 @@ struct Somacue: ParsableCommand {
         version: version,
         groupedSubcommands: [
             CommandGroup(name: "Controller", subcommands: [
-                Start.self, Pause.self, Resume.self, Toggle.self, Stop.self, Next.self, Prev.self, Goto.self,
+                Start.self, Pause.self, Resume.self, Toggle.self, Stop.self, Next.self, Prev.self, Goto.self, Where.self,
                 TempoVerb.self, VolumeVerb.self, Status.self, Follow.self, Ping.self, Reload.self,
             ]),
             CommandGroup(name: "Practice", subcommands: [History.self]),

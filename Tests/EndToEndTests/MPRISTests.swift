@@ -188,4 +188,43 @@ struct MPRISTests {
         let lines = d.logText.split(separator: "\n").filter { $0.contains("D-Bus") }
         #expect(lines.count == 1, "\(d.logText)")
     }
+
+    @Test func aSecondPlayPauseWithinASecondResumesAndSaysWhere() throws {
+        _ = try #require(Pulse.shared, "headless PulseAudio could not be started")
+        let bus = try SessionBus()
+        let d = try TestDaemon(extraEnv: ["DBUS_SESSION_BUS_ADDRESS": bus.address])
+        defer { d.stop() }
+        var env = E2E.cleanEnvironment()
+        env["DBUS_SESSION_BUS_ADDRESS"] = bus.address
+        try wait("the MPRIS name") { d.logText.contains("MPRIS: \(name)") }
+        let c = try d.connect()
+        let events = try ControlConnection(path: d.socket, timeout: 30)
+        _ = try events.data("subscribe", ["events": ["cue", "state"]])
+        _ = try c.data("start", ["session": "daemon-test"])
+        try wait("Playing") { try status(c)["state"] as? String == "playing" }
+
+        // One press pauses; a later one (after more than a second) only resumes.
+        _ = try playerctl(env, "play-pause")
+        #expect(try status(c)["state"] as? String == "paused", "the first press pauses at once")
+        usleep(1_300_000)
+        _ = try playerctl(env, "play-pause")
+        #expect(try status(c)["state"] as? String == "playing")
+
+        // Two presses in a row (one shell, no pause between them): pause, then resume and where.
+        let r = try E2E.run("/bin/sh", ["-c", "playerctl --player=somacue play-pause && playerctl --player=somacue play-pause"], env: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try status(c)["state"] as? String == "playing")
+        // One report is heard (its time left is its last cue), and only one: the slow press asked none.
+        var states: [String] = []
+        var voices: [String] = []
+        let end = Date().addingTimeInterval(90)
+        while Date() < end, states.last != "idle", let e = try events.readObject() {
+            if e["event"] as? String == "state", let s = e["state"] as? String { states.append(s) }
+            if e["event"] as? String == "cue", e["kind"] as? String == "voice", let cue = e["cue"] as? String { voices.append(cue) }
+        }
+        #expect(states.filter { $0 == "paused" }.count == 2, "\(states)")
+        let reports = voices.indices.filter { voices[$0].hasPrefix("where-left-") }
+        #expect(reports.count == 1, "\(voices)")
+        if let i = reports.first { #expect(i > 0 && (voices[i - 1].hasSuffix(".title") || voices[i - 1].hasPrefix("where-")), "\(voices)") }
+    }
 }

@@ -89,4 +89,78 @@ struct NavigationTests {
         #expect(s.status == 0 && s.stdout.contains("after this exercise"), "\(s.stdout) \(s.stderr)")
         _ = try c.data("stop")
     }
+
+    /// All cue events (voice and tone) from `frame` on until one at or past `until` is seen.
+    func cueEvents(_ events: ControlConnection, from frame: Int, until: Int, timeout: Double = 60) throws -> [(cue: String, frame: Int, voice: Bool)] {
+        var seen: [(cue: String, frame: Int, voice: Bool)] = []
+        let end = Date().addingTimeInterval(timeout)
+        while Date() < end, let e = try events.readObject() {
+            guard e["event"] as? String == "cue", let f = e["frame"] as? Int, f >= frame else { continue }
+            seen.append((e["cue"] as? String ?? "?", f, e["kind"] as? String == "voice"))
+            if f >= until { break }
+        }
+        return seen
+    }
+
+    @Test func whereSpeaksInTheNextQuietSpotWithoutMovingTheTimeline() throws {
+        _ = try #require(Pulse.shared, "headless PulseAudio could not be started")
+        let d = try TestDaemon()
+        defer { d.stop() }
+        // The plan, with every cue's frame and length.
+        let tl = try E2E.run(E2E.somacue, ["timeline", "daemon-test", "--json"], env: d.env)
+        let plan = try #require(try E2E.json(tl.stdout) as? [String: Any])
+        let planned = try #require(plan["events"] as? [[String: Any]])
+        let voices = planned.filter { $0["kind"] as? String == "voice" }
+        let c = try d.connect()
+        let events = try ControlConnection(path: d.socket, timeout: 30)
+        _ = try events.data("subscribe", ["events": ["cue"]])
+        _ = try c.data("start", ["session": "daemon-test"])
+        var s = try c.data("status")
+        for _ in 0..<200 where s["state"] as? String != "playing" { usleep(50_000); s = try c.data("status") }
+        let duration = (s["session"] as? [String: Any])?["duration"] as? Double
+
+        let reply = try c.data("where")
+        let at = try #require(reply["frame"] as? Int)
+        let end = try #require(reply["endFrame"] as? Int)
+        let cues = try #require(reply["cues"] as? [String])
+        // The first quiet spot is the rest after the first exercise: its title, then the time left.
+        #expect(cues.first == "test-lift.title", "\(cues)")
+        #expect((reply["exercise"] as? [String: Any])?["id"] as? String == "test-lift")
+        #expect(cues.last?.hasPrefix("where-left-") == true, "\(cues)")
+        #expect(end > at)
+        // Never over a voice: every planned voice ends half a second before and starts half a
+        // second after the report.
+        let clear = 24_000
+        for v in voices {
+            let f = v["frame"] as! Int, n = v["frames"] as! Int
+            #expect(f + n + clear <= at || f >= end + clear, "\(v["cue"] ?? "?") at \(f) overlaps the report \(at)..<\(end)")
+        }
+        // The daemon plays the report's cues there, and every planned cue keeps its frame.
+        let heard = try cueEvents(events, from: 0, until: end + 48_000)
+        let report = heard.filter { $0.voice && $0.frame >= at && $0.frame < end }
+        #expect(report.map(\.cue) == cues, "\(heard)")
+        #expect(report.first?.frame == at)
+        let others = heard.filter { h in !report.contains { $0.cue == h.cue && $0.frame == h.frame } }
+        for h in others {
+            #expect(planned.contains { $0["cue"] as? String == h.cue && $0["frame"] as? Int == h.frame },
+                    "\(h.cue) at \(h.frame) is not where the plan has it")
+        }
+        let after = try c.data("status")
+        #expect((after["session"] as? [String: Any])?["duration"] as? Double == duration, "the session's length must not change")
+
+        // A where while paused is planned from the pause frame and heard after resume.
+        _ = try c.data("pause")
+        let paused = try c.request("where")
+        if let data = paused["data"] as? [String: Any] {
+            #expect((data["frame"] as? Int ?? 0) >= end, "a second report comes after the first")
+        } else {
+            // No room left before the end is said, never squeezed over a voice.
+            #expect((paused["error"] as? [String: Any])?["code"] as? String == "wrong_state", "\(paused)")
+        }
+        #expect(try c.data("status")["state"] as? String == "paused", "where does not resume")
+        _ = try c.data("stop")
+        // Idle: nothing to report.
+        let idle = try c.request("where")
+        #expect((idle["error"] as? [String: Any])?["code"] as? String == "wrong_state")
+    }
 }

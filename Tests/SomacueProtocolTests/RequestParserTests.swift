@@ -336,7 +336,7 @@ let everyCommand: [Command] = [
     .tempo(.step(-0.1)), .tempo(.step(1.75)), .tempo(.step(0)),
     .volume(.master, 0), .volume(.voice, 0.3333333333333333), .volume(.tone, 1.5),
     .seek(0), .seek(12.25),
-    .stopAfterExercise, .goto(.index(1)), .goto(.index(10_000)), .goto(.id("back-lift")),
+    .stopAfterExercise, .goto(.index(1)), .goto(.index(10_000)), .goto(.id("back-lift")), .whereAmI,
     .start(StartArgs(session: "s", at: .index(3))), .start(StartArgs(session: "s", at: .id("arch-and-flatten"))),
     .status, .sessions, .voices,
     .subscribe(nil), .subscribe([]), .subscribe([.finished, .error]), .subscribe(EventName.allCases),
@@ -364,7 +364,7 @@ struct GoodRequestTests {
     @Test("every command name is covered by the round trip")
     func coverage() {
         #expect(Set(everyCommand.map(\.name)) == Set(Command.names))
-        #expect(Command.names.count == 17)
+        #expect(Command.names.count == 18)
     }
 
     @Test("encodeRequest writes compact lines, args only when present")
