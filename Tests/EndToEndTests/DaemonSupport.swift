@@ -221,7 +221,7 @@ final class TestDaemon {
         env["XDG_CONFIG_HOME"] = config.path
         let voice = config.appendingPathComponent("somacue/voices/test")
         let r = try E2E.run("/usr/bin/env", ["python3", E2E.repo.appendingPathComponent("cues/generate.py").path, "--somacued", E2E.somacued,
-                                             "--only-missing", "--out", voice.path, "daemon-test"], env: env)
+                                             "--engine", "espeak", "--only-missing", "--out", voice.path, "daemon-test"], env: env)
         precondition(r.status == 0, "generate.py: \(r.stderr)")
         // The test voice is the config default, so `start` needs no voice argument.
         try "[session]\nsafety_note = false\nvoice = \"test\"\n[audio]\npreroll_ms = 300\n".write(
