@@ -376,37 +376,13 @@ public final class LivePlayer {
         }
         // Re-lay the rest of the session at the new tempo from the end of the current phase; the
         // part already played (and the phase playing now) keeps its frames.
-        let old = a.timeline
         let pos = FrameCount(a.mixer.pointee.position.load(ordering: .acquiring))
-        guard var k = old.segments.firstIndex(where: { $0.end > pos }) else {
-            return .failure(ProtocolError(.wrongState, "the session is ending"))
-        }
-        // Too close to the boundary to be sure the audio thread has not crossed it: next one.
-        if old.segments[k].end - pos < old.sampleRate.frames(seconds: 0.1), k + 1 < old.segments.count { k += 1 }
-        let plan = a.loaded.plan
-        let settings = PacingSettings(sampleRate: old.sampleRate, tempo: config.tempo, leadIn: plan.leadIn, preroll: plan.preroll,
-                                      safetyNote: plan.safetyNote, forcedTempo: tempo,
-                                      announceEvery: plan.announceEvery, announceHalfway: plan.announceHalfway)
-        let engine = PacingEngine(session: plan.session, exercises: plan.exercises, settings: settings)
-        guard let fresh = try? engine.compile(cues: a.loaded.plan.catalog), fresh.segments.count == old.segments.count else {
-            return .failure(ProtocolError(.internalError, "could not re-lay the session at tempo \(tempo)"))
-        }
-        let boundary = old.segments[k].end
-        var merged = old
-        merged.tempo = tempo
-        if k + 1 < old.segments.count {
-            let shift = boundary - fresh.segments[k + 1].frame
-            merged.segments = Array(old.segments[...k]) + fresh.segments[(k + 1)...].map { s in
-                var s = s
-                s.frame += shift
-                return s
-            }
-            merged.events = old.events.filter { $0.frame < boundary } + fresh.events.filter { $0.frame >= fresh.segments[k + 1].frame }.map { e in
-                var e = e
-                e.frame += shift
-                return e
-            }
-            merged.frames = fresh.frames + shift
+        let merged: Timeline
+        let boundary: FrameCount
+        switch retime(a.timeline, plan: a.loaded.plan, configTempo: config.tempo, to: tempo, at: pos) {
+        case .success(let r): (merged, boundary) = (r.timeline, r.fromFrame)
+        case .failure(.ending): return .failure(ProtocolError(.wrongState, "the session is ending"))
+        case .failure(.cannotLayOut): return .failure(ProtocolError(.internalError, "could not re-lay the session at tempo \(tempo)"))
         }
         a.generation += 1
         let table = EventTable.make(a.loaded.kernelEvents(for: merged), totalFrames: merged.frames.value, generation: a.generation)

@@ -14,8 +14,82 @@ private func onInterrupt(_ signal: Int32) {
     if interruptCount.add(1, ordering: .relaxed).newValue >= 2 { _exit(130) }
 }
 
+/// What the running daemon has loaded, as its `status` told (for `play` to check that the two
+/// would not play on one device at once).
+public struct DaemonSession: Sendable {
+    public var state: String
+    public var title: String?
+    public var device: String
+    public init(state: String, title: String?, device: String) {
+        self.state = state
+        self.title = title
+        self.device = device
+    }
+}
+
+/// Checks, before a session is loaded, that somacued is not playing on the device `play` would
+/// use: a session playing there is refused unless `force` (two voices at once, exit 75), a
+/// paused or waiting one is a warning on stderr. Devices are compared by their resolved names.
+public func checkSharedDevice(_ daemon: DaemonSession, requested: String?, config: Config, force: Bool) throws(EngineError) {
+    guard daemon.state != "idle" else { return }
+    do { try PortAudio.initialize() } catch {
+        return  // playing will say what is wrong with PortAudio
+    }
+    defer { PortAudio.terminate() }
+    guard let device = try? PortAudio.resolveOutputDevice(requested ?? config.device), daemon.device == device.name else { return }
+    let what = daemon.title ?? "a session"
+    if daemon.state == "playing" && !force {
+        throw EngineError("somacue: somacued is playing \(what) on \(device.name), the device this would play on; two sessions at once "
+                          + "would speak over each other. `somacue pause` or `somacue stop` it first, or add --force to play anyway",
+                          status: ExitStatus.tempFail)
+    }
+    Platform.writeStderr("somacue: warning: somacued has \(what) \(daemon.state == "playing" ? "playing" : "loaded (\(daemon.state))") "
+                         + "on \(device.name) too; `somacue stop` ends it")
+}
+
+/// The keys of foreground `play`, for the line shown when it starts and for `?`.
+let playKeys = ["space pause", "n/p exercise", "←/→ tempo", "q quit", "? help"]
+let playKeyHelp: [(String, String)] = [
+    ("space", "pause, or resume (the cut instruction is spoken again)"),
+    ("n", "the next exercise"),
+    ("p", "this exercise from its start (within its first 5 s: the one before)"),
+    ("→ ←", "tempo 0.1 faster or slower, from the next phase"),
+    ("q", "fade out and stop (Ctrl-C does the same; a second Ctrl-C stops at once)"),
+    ("?", "this help"),
+]
+
+/// The key help in lines shorter than `width` columns: each key, then its text word-wrapped
+/// beside it.
+func keyHelpText(width: Int) -> String {
+    let indent = 10
+    let room = max(20, width - 1 - indent)
+    var out: [String] = []
+    for (key, text) in playKeyHelp {
+        var line = ""
+        var first = true
+        func flush() {
+            let lead = first ? "  " + key + String(repeating: " ", count: max(1, indent - 2 - key.count)) : String(repeating: " ", count: indent)
+            out.append(lead + line)
+            first = false
+            line = ""
+        }
+        for word in text.split(separator: " ") {
+            if !line.isEmpty && line.count + 1 + word.count > room { flush() }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        flush()
+    }
+    return out.joined(separator: "\n")
+}
+
 /// Plays a loaded session in the foreground through PortAudio. Returns when the session (and
 /// a short tail of silence) has been played, or after a Ctrl-C fade-out.
+///
+/// On a terminal (`showProgress`) it shows the session and its keys once, then one progress
+/// line redrawn in place (a bar, elapsed and remaining time, where in the session) that never
+/// reaches the terminal's last column. While that line is on screen fd 2 is captured
+/// (`StderrCapture`): the audio libraries' messages (ALSA's underruns) are counted or printed
+/// above the line, never into it.
 public func playForeground(_ loaded: LoadedSession, config: Config, device requested: String?,
                            showProgress: Bool) throws(EngineError) {
     _ = interruptCount.load(ordering: .relaxed)  // initialise before the handler can run
@@ -41,24 +115,41 @@ public func playForeground(_ loaded: LoadedSession, config: Config, device reque
     defer { stream.close() }
     signal(SIGINT, onInterrupt)
     defer { signal(SIGINT, SIG_DFL) }
+    let keys = Platform.isTerminal(0) ? RawTerminal() : nil
+    defer { keys?.restore() }
+    var timeline = loaded.plan.timeline
+    var screen = showProgress ? PlayScreen() : nil
+    if screen != nil {
+        let title = timeline.sessionTitle + " · " + formatClock(rate.seconds(timeline.frames))
+        screen?.above(wrapParts([title] + (keys?.ok == true ? playKeys : ["Ctrl-C stops"]), width: Platform.terminalWidth()))
+    }
+    // The audio libraries' messages, from here until the line is gone, go through the capture.
+    let capture = showProgress ? StderrCapture() : nil
+    defer {
+        for text in capture?.restore() ?? [] where !isUnderrunMessage(text) { Platform.writeStderr(text) }
+    }
     do { try stream.start() } catch {
         throw EngineError("\(error)", status: ExitStatus.unavailable)
     }
-    let timeline = loaded.plan.timeline
-    var line = ""
-    let keys = Platform.isTerminal(0) ? RawTerminal() : nil
-    defer { keys?.restore() }
     var paused: Int64?
     var token = 0
+    var tempo = timeline.tempo
+    var underruns = 0
+    var generation = 0
+    func say(_ text: String) {
+        screen?.above(text)
+    }
     while !mixer.pointee.finished.load(ordering: .acquiring) {
         if interruptCount.load(ordering: .relaxed) > 0 {
             mixer.pointee.stopRequested.store(true, ordering: .releasing)
         }
-        // Keys: space pauses and resumes, n and p skip, q stops (as Ctrl-C does).
+        while let note = mixer.pointee.nextNote() {
+            if case .swapped(let old) = note { old.free() }
+        }
         while let key = keys?.readKey() {
             token += 1
             switch key {
-            case UInt8(ascii: " "):
+            case .char(UInt8(ascii: " ")):
                 if let p = paused {
                     let from = timeline.resumeFrame(pausedAt: FrameCount(p), fade: FrameCount(MixerTuning.transportFadeFrames))
                     let lead = playOverlays(loaded, mixer, ["tone-resume", "resumed"])
@@ -69,27 +160,48 @@ public func playForeground(_ loaded: LoadedSession, config: Config, device reque
                     paused = waitForPause(mixer, token: token).completed?.timeline ?? mixer.pointee.position.load(ordering: .acquiring)
                     playOverlays(loaded, mixer, ["tone-pause", "paused"])
                 }
-            case UInt8(ascii: "n"), UInt8(ascii: "p"):
+            case .char(UInt8(ascii: "n")), .char(UInt8(ascii: "p")):
                 let pos = FrameCount(paused ?? mixer.pointee.position.load(ordering: .acquiring))
-                if let target = timeline.skipTarget(from: pos, forward: key == UInt8(ascii: "n"),
+                if let target = timeline.skipTarget(from: pos, forward: key == .char(UInt8(ascii: "n")),
                                                     restartWindow: timeline.sampleRate.frames(seconds: 5)) {
                     _ = mixer.pointee.send(.seek(token: token, to: target.value))
                     if paused != nil { paused = target.value }
                 }
-            case UInt8(ascii: "q"), UInt8(ascii: "Q"):
+            case .right, .left:
+                let value = ((tempo.value + (key == .right ? 0.1 : -0.1)) * 1000).rounded() / 1000
+                guard let next = Tempo(value) else {
+                    say("Tempo stays \(tempo) (\(key == .right ? "the fastest is 2" : "the slowest is 0.25")).")
+                    break
+                }
+                let pos = FrameCount(paused ?? mixer.pointee.position.load(ordering: .acquiring))
+                guard case .success(let r) = retime(timeline, plan: loaded.plan, configTempo: config.tempo, to: next, at: pos) else {
+                    say("The session is ending; the tempo stays \(tempo).")
+                    break
+                }
+                generation += 1
+                let table = EventTable.make(loaded.kernelEvents(for: r.timeline), totalFrames: r.timeline.frames.value, generation: generation)
+                guard mixer.pointee.send(.swap(table)) else {
+                    table.free()
+                    break
+                }
+                timeline = r.timeline
+                tempo = next
+                say("Tempo \(tempo), from the next phase.")
+            case .char(UInt8(ascii: "?")), .char(UInt8(ascii: "h")):
+                say(keyHelpText(width: Platform.terminalWidth()))
+            case .char(UInt8(ascii: "q")), .char(UInt8(ascii: "Q")):
                 _ = interruptCount.add(1, ordering: .relaxed)
             default: break
             }
         }
-        if showProgress {
-            var text = progressLine(timeline, at: FrameCount(paused ?? mixer.pointee.position.load(ordering: .relaxed)))
-            if paused != nil { text = "paused · " + text }
-            if text != line {
-                line = text
-                let width = Platform.terminalWidth() - 1
-                let shown = text.count > width ? String(text.prefix(width)) : text
-                Platform.writeStdout("\r\u{1B}[K" + shown)
+        if let capture {
+            for text in capture.lines() {
+                if isUnderrunMessage(text) { underruns += 1 } else { say(text) }
             }
+        }
+        if screen != nil {
+            let frame = FrameCount(paused ?? mixer.pointee.position.load(ordering: .relaxed))
+            screen?.draw(progressBar(timeline, at: frame, paused: paused != nil, underruns: underruns, width: Platform.terminalWidth()))
         }
         Platform.sleep(seconds: 0.05)
         if !stream.isActive { break }
@@ -102,10 +214,90 @@ public func playForeground(_ loaded: LoadedSession, config: Config, device reque
         Platform.sleep(seconds: 0.02)
     }
     stream.stop()
-    if showProgress {
-        let stopped = interruptCount.load(ordering: .relaxed) > 0
-        Platform.writeStdout("\r\u{1B}[K" + (stopped ? "Stopped.\n" : "Session complete.\n"))
+    while let note = mixer.pointee.nextNote() {
+        if case .swapped(let old) = note { old.free() }
     }
+    if screen != nil {
+        let stopped = interruptCount.load(ordering: .relaxed) > 0
+        let frame = FrameCount(paused ?? mixer.pointee.position.load(ordering: .relaxed))
+        screen?.finish((stopped ? "Stopped at \(formatClock(rate.seconds(frame)))." : "Session complete.")
+                       + (underruns > 0 ? " (\(underruns) audio underrun\(underruns == 1 ? "" : "s"))" : ""))
+    }
+}
+
+/// ALSA's report of a buffer that came too late ("ALSA lib pcm.c:...: underrun occurred").
+func isUnderrunMessage(_ text: String) -> Bool {
+    text.contains("underrun occurred") || text.contains("underrun!!!")
+}
+
+/// The terminal lines of foreground play: text printed once above, and one line redrawn in place.
+struct PlayScreen {
+    private var shown = ""
+
+    /// Prints `text` (one or more lines) above the progress line, which is redrawn next time.
+    mutating func above(_ text: String) {
+        Platform.writeStdout("\r\u{1B}[K" + text + (text.hasSuffix("\n") ? "" : "\n"))
+        shown = ""
+    }
+
+    mutating func draw(_ line: String) {
+        guard line != shown else { return }
+        shown = line
+        Platform.writeStdout("\r\u{1B}[K" + line)
+    }
+
+    mutating func finish(_ text: String) {
+        Platform.writeStdout("\r\u{1B}[K" + text + "\n")
+        shown = ""
+    }
+}
+
+/// The parts joined by " · ", broken between parts into lines shorter than `width` columns.
+func wrapParts(_ parts: [String], width: Int) -> String {
+    let room = max(20, width - 1)
+    var lines: [String] = []
+    var line = ""
+    for part in parts {
+        if line.isEmpty { line = part } else if line.count + 3 + part.count <= room { line += " · " + part } else {
+            lines.append(line)
+            line = part
+        }
+    }
+    if !line.isEmpty { lines.append(line) }
+    return lines.map { $0.count > room ? String($0.prefix(room - 1)) + "…" : $0 }.joined(separator: "\n")
+}
+
+/// The progress line of foreground play in fewer than `width` columns:
+/// `[#####-----]  3:10 / 33:17  30:07 left · Back Lift (2/10) · contract · rep 2/3 · left · tempo 1`.
+/// The bar takes a third of the line (8 to 40 columns); on a narrow terminal the place in the
+/// session is cut first, then the bar goes.
+public func progressBar(_ t: Timeline, at frame: FrameCount, paused: Bool, underruns: Int = 0, width: Int) -> String {
+    let room = max(20, width - 1)
+    let elapsed = t.sampleRate.seconds(min(frame, t.frames))
+    let total = t.sampleRate.seconds(t.frames)
+    let left = t.sampleRate.seconds(max(.zero, t.frames - frame))
+    let times = (paused ? "paused " : "") + "\(formatClock(elapsed)) / \(formatClock(total))  \(formatClock(left)) left"
+    var where_: [String] = []
+    if let seg = t.segment(at: frame) {
+        if let title = seg.exerciseTitle, let i = seg.exerciseIndex { where_.append("\(title) (\(i)/\(t.exerciseCount))") }
+        where_.append(seg.phase.rawValue)
+        if let rep = seg.rep, let reps = seg.reps { where_.append("rep \(rep)/\(reps)") }
+        if let side = seg.side { where_.append(side.rawValue) }
+    }
+    where_.append("tempo \(t.tempo)")
+    if underruns > 0 { where_.append("\(underruns) underrun\(underruns == 1 ? "" : "s")") }
+    let barWidth = min(40, max(8, room / 3))
+    let fraction = total > 0 ? elapsed / total : 0
+    let filled = min(barWidth, max(0, Int(saturating: fraction * Double(barWidth), rounding: .down)))
+    let bar = "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: barWidth - filled) + "]"
+    var line = bar.count + 2 + times.count <= room ? bar + "  " + times : times
+    let place = where_.joined(separator: " · ")
+    if line.count + 3 + place.count <= room {
+        line += " · " + place
+    } else if room - line.count - 3 >= 8 {
+        line += " · " + String(place.prefix(room - line.count - 4)) + "…"
+    }
+    return line.count > room ? String(line.prefix(room)) : line
 }
 
 /// What the audio thread reported for one pause: where its fade began and where it ended, each
@@ -167,8 +359,30 @@ final class RawTerminal {
         tcsetattr(0, TCSANOW, &raw)
     }
 
-    func readKey() -> UInt8? {
-        guard ok else { return nil }
+    /// One key press: a byte, or an arrow key (ESC [ C / ESC [ D, also ESC O C / ESC O D).
+    enum Key: Equatable {
+        case char(UInt8)
+        case left, right, other
+    }
+
+    func readKey() -> Key? {
+        guard ok, let b = readByte() else { return nil }
+        guard b == 0x1B else { return .char(b) }
+        guard let introducer = readByte(), introducer == UInt8(ascii: "[") || introducer == UInt8(ascii: "O") else { return .other }
+        // The rest of the sequence: parameters, then a final byte from @ to ~.
+        while let c = readByte() {
+            if (0x40...0x7E).contains(c) {
+                switch c {
+                case UInt8(ascii: "C"): return .right
+                case UInt8(ascii: "D"): return .left
+                default: return .other
+                }
+            }
+        }
+        return .other
+    }
+
+    private func readByte() -> UInt8? {
         var b: UInt8 = 0
         return read(0, &b, 1) == 1 ? b : nil
     }
@@ -176,21 +390,4 @@ final class RawTerminal {
     func restore() {
         if ok { tcsetattr(0, TCSANOW, &saved) }
     }
-}
-
-/// "Arch and Flatten (1/10) · contract · rep 2/3 · left · 12:04 left"
-public func progressLine(_ t: Timeline, at frame: FrameCount) -> String {
-    let left = formatClock(t.sampleRate.seconds(max(.zero, t.frames - frame)))
-    guard let seg = t.segment(at: frame) else { return left + " left" }
-    var parts: [String] = []
-    if let title = seg.exerciseTitle, let i = seg.exerciseIndex {
-        parts.append("\(title) (\(i)/\(t.exerciseCount))")
-    } else {
-        parts.append(t.sessionTitle)
-    }
-    parts.append(seg.phase.rawValue)
-    if let rep = seg.rep, let reps = seg.reps { parts.append("rep \(rep)/\(reps)") }
-    if let side = seg.side { parts.append(side.rawValue) }
-    parts.append("\(left) left")
-    return parts.joined(separator: " · ")
 }

@@ -35,10 +35,11 @@ public enum Platform {
 
     public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
-    /// Width of the terminal on stdout, or 80.
-    public static func terminalWidth() -> Int {
+    /// Width in columns of the terminal on `fd` (TIOCGWINSZ), else `$COLUMNS` (1 to 9999), else 80.
+    public static func terminalWidth(_ fd: Int32 = 1) -> Int {
         var ws = winsize()
-        if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 { return Int(ws.ws_col) }
+        if ioctl(fd, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0 { return Int(ws.ws_col) }
+        if let text = env("COLUMNS"), let columns = Int(text), (1...9999).contains(columns) { return columns }
         return 80
     }
 

@@ -81,3 +81,44 @@ public enum Subprocess {
                        stderr: String(decoding: err, as: UTF8.self))
     }
 }
+
+extension Subprocess {
+    /// Runs a program (an absolute path) with no input and stderr to /dev/null, and returns its
+    /// exit status and its stdout (at most `limit` bytes kept). For short queries such as a
+    /// shell completion asking `somacued sessions --json`.
+    public static func output(_ argv: [String], limit: Int = 4 << 20) throws(SpawnError) -> (status: Int32, stdout: [UInt8]) {
+        precondition(!argv.isEmpty, "a command needs a program")
+        let program = argv[0]
+        var outPipe: [Int32] = [-1, -1]
+        guard cloexecPipe(&outPipe) else { throw SpawnError(program: program, errno: errno) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) }
+        cArgs.append(nil)
+        defer { for p in cArgs { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, program, &actions, nil, &cArgs, environ)
+        close(outPipe[1])
+        guard rc == 0 else {
+            close(outPipe[0])
+            throw SpawnError(program: program, errno: rc)
+        }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(outPipe[0], $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            if out.count < limit { out += buf[0..<min(n, limit - out.count)] }
+        }
+        close(outPipe[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exited = status & 0x7f == 0
+        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), out)
+    }
+}

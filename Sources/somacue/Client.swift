@@ -192,13 +192,16 @@ struct ControlClient {
         greeting = m.json
     }
 
-    /// Reads until the reply to `id`, skipping events (and anything else without our id).
-    /// Returns the whole reply; a refusal throws.
-    mutating func reply(to id: Int64) throws(ClientError) -> Message {
+    /// Reads until the reply to `id`, skipping events (or handing them to `events`) and anything
+    /// else without our id. Returns the whole reply; a refusal throws.
+    mutating func reply(to id: Int64, events: ((Message) -> Void)? = nil) throws(ClientError) -> Message {
         try readGreeting()
         while true {
             let m = try nextMessage()
-            if m.json["event"] != nil && m.json["id"] == nil { continue }
+            if m.json["event"] != nil && m.json["id"] == nil {
+                events?(m)
+                continue
+            }
             switch m.json["id"] {
             case .int(let got)? where got == id:
                 if let refusal = ControlClient.refusal(m.json) { throw refusal }

@@ -18,7 +18,7 @@ let slowReplyTimeout = 30.0
 
 struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Control socket (default: $SOMACUE_SOCKET, else $XDG_RUNTIME_DIR/somacue/socket).", valueName: "path"))
+        "Control socket (default: $SOMACUE_SOCKET, else $XDG_RUNTIME_DIR/somacue/socket).", valueName: "path"), completion: .file())
     var socket: String?
 
     func path() -> String { Controller.socketPath(socket) }
@@ -60,7 +60,7 @@ enum Controller {
                  + "(\(Platform.userDescription(getuid()))); refusing to talk to it. Find out who created that socket, "
                  + "or pass --socket PATH in a directory of your own")
         case .refused(let code, let message, let details):
-            var text = "somacue: \(code): \(message)"
+            var text = "somacue: \(code): \(Start.flagWords(message))"
             if case .array(let diagnostics)? = details["diagnostics"] {
                 for d in diagnostics { text += "\n" + diagnosticLine(d) }
             }
@@ -159,13 +159,13 @@ struct Start: ParsableCommand {
             --no-spawn or SOMACUE_NO_SPAWN=1 turns this off.
             """)
 
-    @Argument(help: ArgumentHelp("A session id (see `somacue sessions`).", valueName: "session"))
+    @Argument(help: ArgumentHelp("A session id (see `somacue sessions`).", valueName: "session"), completion: .sessionID)
     var session: String
     @Option(help: ArgumentHelp("Pace multiplier for every step, 0.25 to 2.0 (default: the session's own tempo, else the config's).", valueName: "T"))
     var tempo: Double?
     @Option(help: ArgumentHelp("Target length (600, 10m, 1h5m): the daemon chooses the tempo that makes the session last this long.", valueName: "length"))
     var fit: String?
-    @Option(help: ArgumentHelp("Voice pack name.", valueName: "name"))
+    @Option(help: ArgumentHelp("Voice pack name.", valueName: "name"), completion: .voiceName)
     var voice: String?
     @Option(name: .customLong("lead-in"), help: ArgumentHelp("Seconds of silence after the opening (0 to 600).", valueName: "S"))
     var leadIn: Double?
@@ -231,6 +231,13 @@ struct Start: ParsableCommand {
             if fit != nil, case .refused(let code, let message, _) = error, code == "out_of_range" {
                 Controller.exit(ExitStatus.usage, message)
             }
+            // The daemon names its protocol argument (`replace`); the user types flags.
+            if !replace, case .refused(let code, let message, _) = error, code == "wrong_state" {
+                var text = Start.flagWords(message)
+                while text.hasSuffix(".") { text.removeLast() }
+                Platform.writeStderr("somacue: wrong_state: \(text): `somacue start \(session) --replace`")
+                Platform.exit(ExitStatus.refused)
+            }
             Controller.fail(error)
         }
         // Standing sessions must not be told to close their eyes: when the reply does not name
@@ -245,6 +252,18 @@ struct Start: ParsableCommand {
         let verb = status["state"]?.asString == "paused" ? "Loaded" : "Playing"
         let chosen = fit != nil ? status["tempo"]?.asNumber.map { " at tempo \(Human.number($0))" } ?? "" : ""
         Platform.writeStdout("\(verb) \(title)\(duration)\(chosen). \(Start.settle(posture))\n")
+    }
+
+    /// The daemon's sentence with its protocol words ("start with replace") turned into the
+    /// flag the user types ("start with --replace").
+    static func flagWords(_ message: String) -> String {
+        var out = ""
+        var rest = Substring(message)
+        while let r = rest.firstRange(of: "with replace") {
+            out += rest[..<r.lowerBound] + "with --replace"
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
     }
 
     /// What to do before the first cue, by the session's starting posture.
@@ -347,7 +366,20 @@ extension Controller {
     static func simple(_ command: Command, _ socket: String?) -> Never {
         switch command {
         case .stop:
-            control(.stop, socket) { s in elapsed(s).map { "Stopped at \($0)." } ?? "Stopped." }
+            // As `mpc stop` does, nothing to stop is not a failure: the daemon answers wrong_state
+            // (other clients switch on that), and the command line says so calmly.
+            checkArguments(.stop)
+            var client = connect(socketPath(socket))
+            do {
+                let reply = try client.request(.stop)
+                client.close()
+                let s = reply.json["data"] ?? .object([])
+                Platform.writeStdout((elapsed(s).map { "Stopped at \($0)." } ?? "Stopped.") + "\n")
+            } catch {
+                client.close()
+                guard case .refused(let code, _, _) = error, code == "wrong_state" else { fail(error) }
+                Platform.writeStdout("Nothing is playing.\n")
+            }
         case .next, .prev:
             control(command, socket, landed)
         case .resume:
@@ -394,7 +426,7 @@ extension Controller {
             let raw = rawMember("data", of: reply.raw) ?? ArraySlice("{}".utf8)
             Platform.writeStdout(String(decoding: raw, as: UTF8.self) + "\n")
         } else {
-            Platform.writeStdout(Human.status(reply.json["data"] ?? .object([])))
+            Platform.writeStdout(Human.status(reply.json["data"] ?? .object([]), width: Platform.terminalWidth()))
         }
         Platform.exit(ExitStatus.ok)
     }
@@ -449,10 +481,11 @@ struct TempoVerb: ParsableCommand {
 struct VolumeVerb: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "volume",
-        abstract: "Set a volume: master (the default), voice or tone, 0 to 1.5.",
-        usage: "somacue volume [master|voice|tone] <value> [--socket <path>]")
+        abstract: "Show the volumes, or set one: master (the default), voice or tone, 0 to 1.5.",
+        usage: "somacue volume [[master|voice|tone] <value>] [--socket <path>]")
 
-    @Argument(help: ArgumentHelp("Optionally master, voice or tone, then a value from 0 to 1.5 (1 is unchanged).", valueName: "value"))
+    @Argument(help: ArgumentHelp("Optionally master, voice or tone, then a value from 0 to 1.5 (1 is unchanged); nothing shows the levels.", valueName: "value"),
+              completion: .list(["master", "voice", "tone"]))
     var words: [String] = []
     @OptionGroup var connection: ConnectionOptions
 
@@ -484,9 +517,15 @@ struct VolumeVerb: ParsableCommand {
         return (volumeClass, value)
     }
 
-    func validate() throws { _ = try change() }
+    func validate() throws { if !words.isEmpty { _ = try change() } }
 
     func run() throws {
+        if words.isEmpty {
+            Controller.control(.status, connection.socket) { s in
+                "Volume: " + (Human.volumes(s["volume"], separator: ", ") ?? "not reported by somacued") + "."
+            }
+            return
+        }
         let (volumeClass, value) = try change()
         Controller.control(.volume(volumeClass, value), connection.socket) { s in
             let now = s[path: "volume", volumeClass.rawValue]?.asNumber ?? value
@@ -532,7 +571,6 @@ struct Follow: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() {
-        var (client, _) = Controller.send(.subscribe(nil), connection.socket)
         // Ctrl-C (or a TERM from a script) ends a follow normally. The signals are unblocked
         // first: a parent may hand down a mask that blocks them, and follow would never end.
         var stopping = sigset_t()
@@ -541,6 +579,41 @@ struct Follow: ParsableCommand {
         sigprocmask(SIG_UNBLOCK, &stopping, nil)
         signal(SIGINT) { _ in _exit(0) }
         signal(SIGTERM) { _ in _exit(0) }
+        // Where things stand now, then every change as it happens. The status is asked right
+        // after subscribing, so no change falls between the two; events that arrive before its
+        // reply are printed after it. With --json the first line is a `state` event made from it.
+        var client = Controller.connect(connection.path())
+        var early: [Message] = []
+        var now: JSON?
+        do throws(ClientError) {
+            let subscribed = try client.send(.subscribe(nil))
+            // A daemon that already closed the connection may still have sent events: they are
+            // read below either way.
+            let asked = try? client.send(.status)
+            _ = try client.reply(to: subscribed)
+            if let asked {
+                do throws(ClientError) {
+                    now = try client.reply(to: asked) { early.append($0) }.json["data"]
+                } catch {
+                    guard case .closed = error else { throw error }
+                }
+            }
+        } catch {
+            Controller.fail(error)
+        }
+        if let now, let state = now["state"]?.asString {
+            var first: String
+            if json {
+                first = JSON.object([("event", .string("state")), ("state", .string(state))]).compact
+            } else {
+                first = "state".padding(to: 8) + " " + state
+                if let title = now[path: "session", "title"]?.asString { first += " · " + title }
+                if let position = Human.position(now) { first += " · " + position }
+                if let elapsed = now[path: "session", "elapsed"]?.asNumber { first += "  (at \(Human.clock(elapsed)))" }
+            }
+            if !writeAll(1, first + "\n") { Platform.exit(ExitStatus.ok) }
+        }
+        print(early)
         client.setReadTimeout(nil)
         while true {
             let m: Message
@@ -548,9 +621,14 @@ struct Follow: ParsableCommand {
                 if case .closed = error { Controller.exit(ExitStatus.unavailable, "somacued closed the connection") }
                 Controller.fail(error)
             }
-            guard m.json["event"]?.asString != nil, m.json["id"] == nil else { continue }
+            print([m])
+        }
+    }
+
+    /// Prints events, one line each; exits 0 when nobody reads any more (a closed pipe or terminal).
+    func print(_ messages: [Message]) {
+        for m in messages where m.json["event"]?.asString != nil && m.json["id"] == nil {
             let line = json ? String(decoding: m.raw, as: UTF8.self) : Human.event(m.json)
-            // Nobody reads any more (a closed pipe or terminal): done.
             if !writeAll(1, line + "\n") { Platform.exit(ExitStatus.ok) }
         }
     }

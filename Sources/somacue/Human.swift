@@ -59,11 +59,20 @@ enum Human {
         return "rep \(r)"
     }
 
-    /// The three-line human `status`; "idle" alone when nothing is loaded.
-    static func status(_ s: JSON) -> String {
+    /// The human `status`, fitted to `width` columns (no line ever reaches the last column, so a
+    /// terminal never wraps it): state and session, a progress bar with the times, where in the
+    /// session, then the voice and volumes. While idle: "idle", then the voice, volumes and tempo
+    /// the next session gets.
+    static func status(_ s: JSON, width: Int = 80) -> String {
         let state = s["state"]?.asString ?? "unknown"
-        if state == "idle" { return "idle\n" }
-        var out = state.padding(to: 7) + "  " + (s[path: "session", "title"]?.asString ?? s[path: "session", "id"]?.asString ?? "") + "\n"
+        var sound: [String] = []
+        if let voice = s["voice"]?.asString { sound.append("voice \(voice)") }
+        if let v = volumes(s["volume"], separator: ", ") { sound.append("volume " + v) }
+        if state == "idle" {
+            if let tempo = s["tempo"]?.asNumber { sound.append("tempo \(number(tempo))") }
+            return "idle\n" + wrap(sound, width)
+        }
+        var out = fit(state.padding(to: 7) + "  " + (s[path: "session", "title"]?.asString ?? s[path: "session", "id"]?.asString ?? ""), width) + "\n"
         let elapsed = s[path: "session", "elapsed"]?.asNumber
         let duration = s[path: "session", "duration"]?.asNumber
         let remaining = s[path: "session", "remaining"]?.asNumber ?? {
@@ -72,9 +81,7 @@ enum Human {
         }()
         if let elapsed, let duration {
             let fraction = duration > 0 ? elapsed / duration : 0
-            out += bar(fraction) + "  \(clock(elapsed)) / \(clock(duration))"
-            if let remaining { out += "  (\(clock(remaining)) left)" }
-            out += "\n"
+            out += fit(barLine(fraction, elapsed: elapsed, duration: duration, remaining: remaining, width: width), width) + "\n"
         } else if let remaining {
             out += "\(clock(remaining)) left\n"
         }
@@ -84,12 +91,51 @@ enum Human {
         if let r = rep(s["rep"], s["reps"]) { parts.append(r) }
         if let side = s["side"]?.asString { parts.append(side) }
         if let tempo = s["tempo"]?.asNumber { parts.append("tempo \(number(tempo))") }
-        if !parts.isEmpty { out += parts.joined(separator: " · ") + "\n" }
+        out += wrap(parts, width)
         if let then = s[path: "waiting", "then"]?.asString {
-            out += "The audio device is gone; \(then == "paused" ? "staying paused" : "playing on") from this phase's start once it is back.\n"
+            out += wrap(["The audio device is gone;", "\(then == "paused" ? "staying paused" : "playing on") from this phase's start once it is back."], width, separator: " ")
         }
-        if s["restored"] == .bool(true) { out += "Brought back after the daemon restarted; `somacue resume` continues.\n" }
-        return out
+        if s["restored"] == .bool(true) {
+            out += wrap(["Brought back after the daemon restarted;", "`somacue resume` continues."], width, separator: " ")
+        }
+        return out + wrap(sound, width)
+    }
+
+    /// `[#####-----]  10:02 / 33:17  (23:15 left)` in at most `width - 1` columns: the bar takes
+    /// what the times leave (up to 28 columns inside the brackets); on a narrow terminal the
+    /// time left goes first, then the bar.
+    static func barLine(_ fraction: Double, elapsed: Double, duration: Double, remaining: Double?, width: Int) -> String {
+        let room = width - 1
+        var times = "\(clock(elapsed)) / \(clock(duration))"
+        if let remaining { times += "  (\(clock(remaining)) left)" }
+        if room - 4 - times.count < 10 { times = "\(clock(elapsed)) / \(clock(duration))" }
+        let barWidth = min(28, room - 4 - times.count)
+        return barWidth >= 4 ? bar(fraction, width: barWidth) + "  " + times : times
+    }
+
+    /// `text` cut to `width - 1` columns, ending in "…" when it was cut (counted in characters;
+    /// the texts are short and have no wide characters).
+    static func fit(_ text: String, _ width: Int) -> String {
+        let room = max(8, width - 1)
+        return text.count <= room ? text : String(text.prefix(room - 1)) + "…"
+    }
+
+    /// The parts joined by " · ", broken between parts into lines of at most `width - 1`
+    /// columns (a part longer than that alone is cut); "" for no parts.
+    static func wrap(_ parts: [String], _ width: Int, separator: String = " · ") -> String {
+        var out = ""
+        var line = ""
+        for part in parts {
+            if line.isEmpty {
+                line = part
+            } else if line.count + separator.count + part.count <= max(8, width - 1) {
+                line += separator + part
+            } else {
+                out += fit(line, width) + "\n"
+                line = part
+            }
+        }
+        return line.isEmpty ? out : out + fit(line, width) + "\n"
     }
 
     /// "Back Lift (2/10) · contract · rep 1/3 · left", from a status object (for next/prev).
@@ -103,9 +149,9 @@ enum Human {
     }
 
     /// "master 1 · voice 0.8 · tone 0.6" from an object with those keys.
-    static func volumes(_ v: JSON?) -> String? {
+    static func volumes(_ v: JSON?, separator: String = " · ") -> String? {
         let parts = ["master", "voice", "tone"].compactMap { key in v?[key]?.asNumber.map { "\(key) \(number($0))" } }
-        return parts.isEmpty ? nil : parts.joined(separator: " · ")
+        return parts.isEmpty ? nil : parts.joined(separator: separator)
     }
 
     /// One line per event for `follow`.

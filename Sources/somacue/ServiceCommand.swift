@@ -11,7 +11,7 @@ struct Service: ParsableCommand {
 }
 
 struct PrefixOption: ParsableArguments {
-    @Option(help: ArgumentHelp("Install prefix (default ~/.local): binaries in PREFIX/bin, data in PREFIX/share/somacue.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Install prefix (default ~/.local): binaries in PREFIX/bin, data in PREFIX/share/somacue.", valueName: "dir"), completion: .directory)
     var prefix: String?
 
     func layout() -> InstallLayout {

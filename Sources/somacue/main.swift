@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import SomacuePlatform
 import SomacueProtocol
 
@@ -15,13 +16,21 @@ if arguments.count == 2, arguments[1] == "--version" {
     Platform.writeStdout(version + "\n")
     Platform.exit(0)
 }
-if arguments.count > 1, engineVerbs.contains(arguments[1]) {
+// `somacue help play` (or `help voice generate`) is `somacue play --help`: the engine verbs' help
+// lives in somacued.
+var handOver = Array(arguments.dropFirst())
+if handOver.count >= 2, handOver[0] == "help", engineVerbs.contains(handOver[1]) {
+    handOver = Array(handOver.dropFirst()) + ["--help"]
+}
+if let verb = handOver.first, engineVerbs.contains(verb) {
     let me = Platform.executablePath()
     guard let engine = Platform.findExecutable("somacued", besides: me) else {
         Platform.writeStderr("somacue: cannot find somacued next to \(me ?? "somacue") or on PATH; build it with `swift build` or install both binaries together")
         Platform.exit(ExitStatus.unavailable)
     }
-    let code = Platform.exec(engine, arguments: [engine] + arguments.dropFirst())
+    // Its usage and help lines then name `somacue`, the command the user typed.
+    setenv("SOMACUE_COMMAND_NAME", "somacue", 1)
+    let code = Platform.exec(engine, arguments: [engine] + handOver)
     Platform.writeStderr("somacue: cannot run \(engine): \(Platform.errorText(code))")
     Platform.exit(ExitStatus.unavailable)
 }
@@ -74,24 +83,9 @@ struct Somacue: ParsableCommand {
         commandName: "somacue",
         abstract: "Guided somatic-movement sessions, by sound, for eyes-closed practice.",
         discussion: """
-            Session commands (run by somacued):
-              play SESSION [--tempo T] [--voice NAME] [--device NAME] [--lead-in S]
-                                       play a session in the foreground (Ctrl-C stops)
-              render SESSION -o FILE   write a session to .wav, .flac, .ogg or .opus
-              timeline SESSION [--json]
-                                       show when every cue plays
-              sessions [--json]        list sessions
-              exercises [--json]       list exercises
-              devices [--json]         list audio output devices
-              validate FILE...         check session, exercise, manifest and config files
-              cues [SESSION...]        list the cues sessions need, and which pack supplies each
-              voices [--json]          list the voice packs (shipped, then yours)
-              voice init|check|generate DIR
-                                       start, check or generate a voice pack
+            The controller commands talk to the running somacued over its control socket: --socket PATH, else $SOMACUE_SOCKET, else $XDG_RUNTIME_DIR/somacue/socket. `start` launches somacued when none is running. The session commands run in the engine, somacued, with the same arguments. Exit statuses: 0 done, 1 refused by the daemon, 64 bad arguments, 69 no daemon answers.
 
-            The controller commands below talk to the running somacued over its control socket: --socket PATH, else $SOMACUE_SOCKET, else $XDG_RUNTIME_DIR/somacue/socket. `start` launches somacued when none is running. Exit statuses: 0 done, 1 refused by the daemon, 64 bad arguments, 69 no daemon answers.
-
-            `somacue VERB --help` shows a verb's options.
+            `somacue help VERB` (or `somacue VERB --help`) shows a verb's options.
             """,
         version: version,
         groupedSubcommands: [
@@ -99,6 +93,7 @@ struct Somacue: ParsableCommand {
                 Start.self, Pause.self, Resume.self, Toggle.self, Stop.self, Next.self, Prev.self, Goto.self, Where.self,
                 TempoVerb.self, VolumeVerb.self, Status.self, Follow.self, Ping.self, Reload.self,
             ]),
+            CommandGroup(name: "Session", subcommands: engineCommands),
             CommandGroup(name: "Practice", subcommands: [History.self]),
             CommandGroup(name: "Setup", subcommands: [Service.self]),
         ]

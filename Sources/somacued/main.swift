@@ -8,7 +8,8 @@ let somacueVersion = "0.1.0"
 
 struct Somacued: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "somacued",
+        // Run through `somacue VERB`, usage and help lines name `somacue`, the command typed.
+        commandName: Platform.env("SOMACUE_COMMAND_NAME") == "somacue" ? "somacue" : "somacued",
         abstract: "somacue's engine: plays, renders and checks guided somatic-movement sessions.",
         discussion: "Usually run through `somacue VERB`, which passes its arguments here.",
         version: somacueVersion,
@@ -74,16 +75,21 @@ struct Context {
 struct Play: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Play a session in the foreground (Ctrl-C fades out and stops).",
-        discussion: "On a terminal: space pauses and resumes, n skips to the next exercise, p restarts this one (or goes back one), q stops. A second Ctrl-C aborts at once.")
+        discussion: "On a terminal it shows a progress bar with the elapsed and remaining time, and takes keys: space pauses and resumes, n skips to the next exercise, p restarts this one (or goes back one), the right and left arrows make the tempo 0.1 faster or slower from the next phase, q stops, ? lists the keys. A second Ctrl-C aborts at once. While somacued plays a session on the same device, play refuses to start (exit status 75) unless --force is given.")
     @Argument(help: ArgumentHelp("A session id, or a session file path.", valueName: "session")) var session: String
     @OptionGroup var flags: SessionFlags
     @Option(help: ArgumentHelp("Output device: \"default\", an exact name or a unique part of one.", valueName: "name"))
     var device: String?
+    @Flag(help: "Play even while somacued plays a session on the same device.") var force = false
     @OptionGroup var common: Common
 
     func run() throws {
         try reporting { () throws(EngineError) in
             let ctx = try Context(common)
+            // Before anything is loaded: is somacued playing on the same device?
+            if let daemon = loadedDaemonSession() {
+                try checkSharedDevice(daemon, requested: device, config: ctx.config, force: force)
+            }
             // The pause, resume and stop sounds come along for the keys.
             let loaded = try ctx.loaded(session, flags, extraCues: LivePlayer.overlayCues)
             try playForeground(loaded, config: ctx.config, device: device, showProgress: Platform.isTerminal(1))

@@ -94,7 +94,7 @@ struct ClientTests {
         let cases: [[String]] = [
             ["tempo"], ["tempo", "abc"], ["tempo", "3"], ["tempo", "0.1"], ["tempo", "+2"], ["tempo", "-1.8"],
             ["tempo", "nan"], ["tempo", "inf"], ["tempo", "1e0"], ["tempo", "0x1"], ["tempo", "1", "2"], ["tempo", "--fast"],
-            ["volume"], ["volume", "loud", "1"], ["volume", "2.0"], ["volume", "voice"], ["volume", "voice", "1.6"],
+            ["volume", "loud", "1"], ["volume", "2.0"], ["volume", "voice"], ["volume", "voice", "1.6"],
             ["volume", "-0.5"], ["volume", "tone", "x"], ["volume", "master", "1", "2"],
             ["start"], ["start", "./my-session.toml"], ["start", "Release"], ["start", "release-the-lower-back", "--tempo", "9"],
             ["start", "release-the-lower-back", "--lead-in", "700"], ["start", "release-the-lower-back", "--voice", "../x"],
@@ -158,21 +158,43 @@ struct ClientTests {
         let r = try Self.somacue(["status", "--socket", daemon.path], env: Self.isolated().env)
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        #expect(lines.count == 4 && lines[3].isEmpty, "\(r.stdout)")
+        #expect(lines.count == 5 && lines[4].isEmpty, "\(r.stdout)")
         #expect(lines[0] == "playing  Release the Lower Back")
         #expect(lines[1].hasPrefix("[") && lines[1].contains("]  10:02 / 33:17  (23:15 left)"), "\(lines[1])")
         let bar = lines[1].prefix { $0 != " " }
         #expect(bar.count == 30 && bar.filter { $0 == "#" }.count == 8, "\(bar)")
         #expect(lines[2] == "Back Lift (2/10) · release · rep 2/3 · left · tempo 1")
+        #expect(lines[3] == "voice default · volume master 1, voice 1, tone 0.6")
     }
 
-    @Test func idleStatusIsOneWord() throws {
+    @Test func humanStatusFitsANarrowTerminal() throws {
+        let daemon = try CannedDaemon { request in [Self.ok(request.id, Self.status)] }
+        defer { daemon.stop() }
+        // Without a terminal on stdout the width comes from COLUMNS (the pty test in
+        // TerminalTests checks TIOCGWINSZ). No line may reach the last column: the terminal
+        // would wrap it.
+        for width in [44, 30, 80] {
+            let r = try Self.somacue(["status", "--socket", daemon.path], env: Self.isolated(["COLUMNS": "\(width)"]).env)
+            #expect(r.status == 0, "\(r.stderr)")
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            for line in lines { #expect(line.count < width, "\(width) columns: \"\(line)\" has \(line.count)") }
+            guard width >= 44 else { continue }  // narrower: parts are cut, but nothing wraps
+            let text = r.stdout.replacingOccurrences(of: "\n", with: " · ")
+            for part in ["Release the Lower Back", "10:02 / 33:17", "Back Lift (2/10)", "release", "rep 2/3", "left", "tempo 1",
+                         "voice default", "master 1, voice 1, tone 0.6"] {
+                #expect(text.contains(part), "\(width) columns lost \"\(part)\": \(r.stdout)")
+            }
+            #expect(lines.contains { $0.hasPrefix("[") && $0.contains("#") }, "\(width) columns: no bar: \(r.stdout)")
+        }
+    }
+
+    @Test func idleStatusSaysIdleThenTheSound() throws {
         let daemon = try CannedDaemon { request in
             [Self.ok(request.id, #"{"state":"idle","tempo":1,"voice":"default","volume":{"master":1,"voice":1,"tone":0.6},"clients":1}"#)]
         }
         defer { daemon.stop() }
         let r = try Self.somacue(["status", "--socket", daemon.path], env: Self.isolated().env)
-        #expect(r.status == 0 && r.stdout == "idle\n", "\(r.stdout) \(r.stderr)")
+        #expect(r.status == 0 && r.stdout == "idle\nvoice default · volume master 1, voice 1, tone 0.6 · tempo 1\n", "\(r.stdout) \(r.stderr)")
     }
 
     @Test func aRefusalExits1WithCodeAndMessage() throws {
@@ -187,12 +209,16 @@ struct ClientTests {
         }
         defer { daemon.stop() }
         let env = Self.isolated(["SOMACUE_SOCKET": daemon.path]).env
-        for verb in ["pause", "resume", "next", "stop", "status"] {
+        for verb in ["pause", "resume", "next", "status"] {
             let r = try Self.somacue([verb], env: env)
             #expect(r.status == 1, "\(verb): \(r.status)")
             #expect(r.stderr == "somacue: wrong_state: no session is playing\n", "\(verb): \(r.stderr)")
             #expect(r.stdout.isEmpty)
         }
+        // Like `mpc stop`, stopping nothing is not a failure (the daemon still answers wrong_state).
+        let stop = try Self.somacue(["stop"], env: env)
+        #expect(stop.status == 0 && stop.stdout == "Nothing is playing.\n" && stop.stderr.isEmpty, "\(stop.status) \(stop.stdout) \(stop.stderr)")
+        #expect(daemon.requests.last?.cmd == "stop")
         let r = try Self.somacue(["reload"], env: env)
         #expect(r.status == 1)
         #expect(r.stderr == "somacue: reload_failed: the configuration has errors; nothing was changed\nconfig.toml:3:9: error: unknown key \"tempoo\"\n", "\(r.stderr)")
@@ -212,6 +238,7 @@ struct ClientTests {
             case "tempo": data = #"{"tempo":0.9,"fromFrame":480000,"duration":2100}"#
             case "volume": data = #"{"volume":{"master":1,"voice":0.8,"tone":0.6}}"#
             case "reload": data = #"{"sessions":7,"exercises":19}"#
+            case "status": data = #"{"state":"idle","volume":{"master":1,"voice":0.8,"tone":0.6}}"#
             default: data = "{}"
             }
             return [Self.ok(request.id, data)]
@@ -233,6 +260,7 @@ struct ClientTests {
             (["tempo", "0.9"], "Tempo 0.9, from the next phase.\n", #"{"id":1,"cmd":"tempo","args":{"value":0.9}}"#),
             (["volume", "voice", "0.8"], "Voice volume 0.8.\n", #"{"id":1,"cmd":"volume","args":{"class":"voice","value":0.8}}"#),
             (["volume", "0.8"], "Master volume 1.\n", #"{"id":1,"cmd":"volume","args":{"class":"master","value":0.8}}"#),
+            (["volume"], "Volume: master 1, voice 0.8, tone 0.6.\n", #"{"id":1,"cmd":"status"}"#),
             (["ping"], "pong (somacued 9.9.9)\n", #"{"id":1,"cmd":"ping"}"#),
             (["reload"], "Reloaded: 7 sessions, 19 exercises.\n", #"{"id":1,"cmd":"reload"}"#),
         ]
@@ -289,7 +317,10 @@ struct ClientTests {
     }
 
     @Test func followEndsQuietlyOnInterrupt() throws {
-        let daemon = try CannedDaemon { request in [Self.ok(request.id, "{}"), #"{"event":"state","state":"paused"}"#] }
+        let daemon = try CannedDaemon { request in
+            request.cmd == "status" ? [Self.ok(request.id, #"{"state":"paused","session":{"id":"gluteal-release","title":"Gluteal Release","elapsed":31}}"#)]
+                                    : [Self.ok(request.id, "{}")]
+        }
         defer { daemon.stop() }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: E2E.somacue)
@@ -300,7 +331,9 @@ struct ClientTests {
         try p.run()
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
         let line = out.fileHandleForReading.availableData
-        #expect(String(decoding: line, as: UTF8.self) == "state    paused\n")
+        // The current state comes first, from a status asked right after subscribing.
+        #expect(String(decoding: line, as: UTF8.self) == "state    paused · Gluteal Release  (at 0:31)\n")
+        #expect(daemon.requests.map(\.cmd) == ["subscribe", "status"])
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
         #expect(p.terminationReason == .exit && p.terminationStatus == 0)
