@@ -173,13 +173,13 @@ _somacue() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    start|pause|resume|toggle|stop|next|prev|tempo|volume|status|follow|ping|reload|play|render|timeline|sessions|exercises|devices|validate|cues|voices|voice|history|service|help)
+    start|pause|resume|toggle|stop|next|prev|goto|tempo|volume|status|follow|ping|reload|play|render|timeline|sessions|exercises|devices|validate|cues|voices|voice|history|service|help)
         # Offer subcommand argument completions
         "_somacue_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'start pause resume toggle stop next prev tempo volume status follow ping reload play render timeline sessions exercises devices validate cues voices voice history service help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'start pause resume toggle stop next prev goto tempo volume status follow ping reload play render timeline sessions exercises devices validate cues voices voice history service help' -- "${cur}"))
         ;;
     esac
 }
@@ -188,7 +188,7 @@ _somacue_start() {
     repeating_flags=()
     non_repeating_flags=(--replace --no-spawn --version -h --help)
     repeating_options=()
-    non_repeating_options=(--tempo --fit --voice --lead-in --socket)
+    non_repeating_options=(--tempo --fit --voice --lead-in --at --socket)
     __somacue_offer_flags_options 1
 
     # Offer option value completions
@@ -204,6 +204,10 @@ _somacue_start() {
         return
         ;;
     '--lead-in')
+        return
+        ;;
+    '--at')
+        __somacue_add_completions -W "$(__somacue_custom_complete ---completion start -- --at "${COMP_CWORD}" "$(__somacue_cursor_index_in_current_word)")"
         return
         ;;
     '--socket')
@@ -271,7 +275,7 @@ _somacue_toggle() {
 
 _somacue_stop() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--after-exercise --version -h --help)
     repeating_options=()
     non_repeating_options=(--socket)
     __somacue_offer_flags_options 0
@@ -312,6 +316,30 @@ _somacue_prev() {
     case "${prev}" in
     '--socket')
         __somacue_add_completions -f
+        return
+        ;;
+    esac
+}
+
+_somacue_goto() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--socket)
+    __somacue_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--socket')
+        __somacue_add_completions -f
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __somacue_add_completions -W "$(__somacue_custom_complete ---completion goto -- positional@0 "${COMP_CWORD}" "$(__somacue_cursor_index_in_current_word)")"
         return
         ;;
     esac

@@ -23,7 +23,7 @@ function __somacue_parse_tokens -S
         __somacue_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'start'
-            __somacue_parse_subcommand 1 'tempo=' 'fit=' 'voice=' 'lead-in=' 'replace' 'no-spawn' 'socket=' 'version' 'h/help'
+            __somacue_parse_subcommand 1 'tempo=' 'fit=' 'voice=' 'lead-in=' 'replace' 'at=' 'no-spawn' 'socket=' 'version' 'h/help'
         case 'pause'
             __somacue_parse_subcommand 0 'socket=' 'version' 'h/help'
         case 'resume'
@@ -31,11 +31,13 @@ function __somacue_parse_tokens -S
         case 'toggle'
             __somacue_parse_subcommand 0 'socket=' 'version' 'h/help'
         case 'stop'
-            __somacue_parse_subcommand 0 'socket=' 'version' 'h/help'
+            __somacue_parse_subcommand 0 'after-exercise' 'socket=' 'version' 'h/help'
         case 'next'
             __somacue_parse_subcommand 0 'socket=' 'version' 'h/help'
         case 'prev'
             __somacue_parse_subcommand 0 'socket=' 'version' 'h/help'
+        case 'goto'
+            __somacue_parse_subcommand 1 'socket=' 'version' 'h/help'
         case 'tempo'
             __somacue_parse_subcommand -r 1 'socket=' 'version' 'h/help'
         case 'volume'
@@ -150,6 +152,7 @@ complete -c 'somacue' -n '__somacue_should_offer_completions_for_positional "som
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_positional "somacue" -eq 1' -fa 'stop' -d 'End the session.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_positional "somacue" -eq 1' -fa 'next' -d 'Skip ahead to the next step of the session.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_positional "somacue" -eq 1' -fa 'prev' -d 'Go back to the previous step of the session.'
+complete -c 'somacue' -n '__somacue_should_offer_completions_for_positional "somacue" -eq 1' -fa 'goto' -d 'Jump to an exercise of the session: its number or its id.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_positional "somacue" -eq 1' -fa 'tempo' -d 'Set the pace (0.25 to 2.0), or change it by a step: +0.1, -0.1.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_positional "somacue" -eq 1' -fa 'volume' -d 'Show the volumes, or set one: master (the default), voice or tone, 0 to 1.5.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_positional "somacue" -eq 1' -fa 'status' -d 'Show what is playing: session progress, exercise, phase, rep and side.'
@@ -175,6 +178,7 @@ complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_option
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue start" voice' -l 'voice' -d 'Voice pack name.' -rfka '(__somacue_custom_completion ---completion start -- --voice (count (__somacue_tokens -pc)) (__somacue_tokens -tC))'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue start" lead-in' -l 'lead-in' -d 'Seconds of silence after the opening (0 to 600).' -rfka ''
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue start" replace' -l 'replace' -d 'Replace the session that is playing or paused.'
+complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue start" at' -l 'at' -d 'Begin at this exercise: its number in the session, or its id.' -rfka '(__somacue_custom_completion ---completion start -- --at (count (__somacue_tokens -pc)) (__somacue_tokens -tC))'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue start" no-spawn' -l 'no-spawn' -d 'Never start somacued; fail when none answers (also SOMACUE_NO_SPAWN=1).'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue start" socket' -l 'socket' -d 'Control socket (default: $SOMACUE_SOCKET, else $XDG_RUNTIME_DIR/somacue/socket).' -rF
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue start" version' -l 'version' -d 'Show the version.'
@@ -188,6 +192,7 @@ complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_option
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue toggle" socket' -l 'socket' -d 'Control socket (default: $SOMACUE_SOCKET, else $XDG_RUNTIME_DIR/somacue/socket).' -rF
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue toggle" version' -l 'version' -d 'Show the version.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue toggle" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue stop" after-exercise' -l 'after-exercise' -d 'End gracefully once the current exercise is done.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue stop" socket' -l 'socket' -d 'Control socket (default: $SOMACUE_SOCKET, else $XDG_RUNTIME_DIR/somacue/socket).' -rF
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue stop" version' -l 'version' -d 'Show the version.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue stop" h help' -s 'h' -l 'help' -d 'Show help information.'
@@ -197,6 +202,10 @@ complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_option
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue prev" socket' -l 'socket' -d 'Control socket (default: $SOMACUE_SOCKET, else $XDG_RUNTIME_DIR/somacue/socket).' -rF
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue prev" version' -l 'version' -d 'Show the version.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue prev" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'somacue' -n '__somacue_should_offer_completions_for_positional "somacue goto" -eq 1' -fka '(__somacue_custom_completion ---completion goto -- positional@0 (count (__somacue_tokens -pc)) (__somacue_tokens -tC))'
+complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue goto" socket' -l 'socket' -d 'Control socket (default: $SOMACUE_SOCKET, else $XDG_RUNTIME_DIR/somacue/socket).' -rF
+complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue goto" version' -l 'version' -d 'Show the version.'
+complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue goto" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue tempo" socket' -l 'socket' -d 'Control socket (default: $SOMACUE_SOCKET, else $XDG_RUNTIME_DIR/somacue/socket).' -rF
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue tempo" version' -l 'version' -d 'Show the version.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue tempo" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -171,7 +171,7 @@ struct Start: ParsableCommand {
     var leadIn: Double?
     @Flag(help: "Replace the session that is playing or paused.")
     var replace = false
-    @Option(help: ArgumentHelp("Begin at this exercise: its number in the session, or its id.", valueName: "N|exercise"))
+    @Option(help: ArgumentHelp("Begin at this exercise: its number in the session, or its id.", valueName: "N|exercise"), completion: .exerciseID)
     var at: String?
     @Flag(name: .customLong("no-spawn"), help: "Never start somacued; fail when none answers (also SOMACUE_NO_SPAWN=1).")
     var noSpawn = false
@@ -315,7 +315,7 @@ struct Goto: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Jump to an exercise of the session: its number or its id.",
         discussion: "The exercise starts from its title and position instructions.")
-    @Argument(help: ArgumentHelp("The exercise's number in the session (1, 2, ...) or its id.", valueName: "N|exercise"))
+    @Argument(help: ArgumentHelp("The exercise's number in the session (1, 2, ...) or its id.", valueName: "N|exercise"), completion: .exerciseID)
     var exercise: String
     @OptionGroup var connection: ConnectionOptions
 

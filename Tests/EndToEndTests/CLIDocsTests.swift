@@ -96,7 +96,7 @@ struct CLIDocsTests {
         var env = E2E.cleanEnvironment(["SOMACUE_SOCKET": socket])
         env.removeValue(forKey: "XDG_RUNTIME_DIR")
         let verbs = try Self.complete("somacue ", env: env)
-        for verb in ["start", "pause", "resume", "toggle", "stop", "next", "prev", "tempo", "volume", "status", "follow", "ping",
+        for verb in ["start", "pause", "resume", "toggle", "stop", "goto", "next", "prev", "tempo", "volume", "status", "follow", "ping",
                      "reload", "play", "render", "timeline", "sessions", "exercises", "devices", "validate", "cues", "voices",
                      "voice", "history", "service", "help"] {
             #expect(verbs.contains(verb), "no \(verb) in \(verbs)")
@@ -115,6 +115,9 @@ struct CLIDocsTests {
         #expect(Set(try Self.complete("somacue validate --kind ", env: env)) == ["session", "exercise", "manifest", "config"])
         #expect(Set(try Self.complete("somacue voice generate --engine ", env: env)) == ["piper", "espeak", "flite"])
         #expect(try Self.complete("somacue play gluteal-release --f", env: env).contains("--force"))
+        let exercises = try Self.complete("somacue goto ", env: env)
+        #expect(exercises.contains("arch-and-flatten") && exercises.contains("back-lift"), "\(exercises)")
+        #expect(try Self.complete("somacue start gluteal-release --at gluteal-", env: env).contains("gluteal-release"))
         // Without a daemon the engine answers (shipped sessions only, from this environment).
         var alone = env
         alone["SOMACUE_SOCKET"] = home.appendingPathComponent("nothing-here").path
