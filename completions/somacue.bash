@@ -173,13 +173,13 @@ _somacue() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    start|pause|resume|toggle|stop|next|prev|goto|tempo|volume|status|follow|ping|reload|play|render|timeline|sessions|exercises|devices|validate|cues|voices|voice|history|service|help)
+    start|pause|resume|toggle|stop|next|prev|goto|where|tempo|volume|status|follow|ping|reload|play|render|timeline|sessions|exercises|devices|validate|cues|voices|voice|history|service|help)
         # Offer subcommand argument completions
         "_somacue_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'start pause resume toggle stop next prev goto tempo volume status follow ping reload play render timeline sessions exercises devices validate cues voices voice history service help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'start pause resume toggle stop next prev goto where tempo volume status follow ping reload play render timeline sessions exercises devices validate cues voices voice history service help' -- "${cur}"))
         ;;
     esac
 }
@@ -340,6 +340,22 @@ _somacue_goto() {
     case "${positional_number}" in
     1)
         __somacue_add_completions -W "$(__somacue_custom_complete ---completion goto -- positional@0 "${COMP_CWORD}" "$(__somacue_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_somacue_where() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--socket)
+    __somacue_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--socket')
+        __somacue_add_completions -f
         return
         ;;
     esac

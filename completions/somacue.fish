@@ -38,6 +38,8 @@ function __somacue_parse_tokens -S
             __somacue_parse_subcommand 0 'socket=' 'version' 'h/help'
         case 'goto'
             __somacue_parse_subcommand 1 'socket=' 'version' 'h/help'
+        case 'where'
+            __somacue_parse_subcommand 0 'socket=' 'version' 'h/help'
         case 'tempo'
             __somacue_parse_subcommand -r 1 'socket=' 'version' 'h/help'
         case 'volume'
@@ -153,6 +155,7 @@ complete -c 'somacue' -n '__somacue_should_offer_completions_for_positional "som
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_positional "somacue" -eq 1' -fa 'next' -d 'Skip ahead to the next step of the session.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_positional "somacue" -eq 1' -fa 'prev' -d 'Go back to the previous step of the session.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_positional "somacue" -eq 1' -fa 'goto' -d 'Jump to an exercise of the session: its number or its id.'
+complete -c 'somacue' -n '__somacue_should_offer_completions_for_positional "somacue" -eq 1' -fa 'where' -d 'Say where you are: exercise, side, repetition and time left.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_positional "somacue" -eq 1' -fa 'tempo' -d 'Set the pace (0.25 to 2.0), or change it by a step: +0.1, -0.1.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_positional "somacue" -eq 1' -fa 'volume' -d 'Show the volumes, or set one: master (the default), voice or tone, 0 to 1.5.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_positional "somacue" -eq 1' -fa 'status' -d 'Show what is playing: session progress, exercise, phase, rep and side.'
@@ -206,6 +209,9 @@ complete -c 'somacue' -n '__somacue_should_offer_completions_for_positional "som
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue goto" socket' -l 'socket' -d 'Control socket (default: $SOMACUE_SOCKET, else $XDG_RUNTIME_DIR/somacue/socket).' -rF
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue goto" version' -l 'version' -d 'Show the version.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue goto" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue where" socket' -l 'socket' -d 'Control socket (default: $SOMACUE_SOCKET, else $XDG_RUNTIME_DIR/somacue/socket).' -rF
+complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue where" version' -l 'version' -d 'Show the version.'
+complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue where" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue tempo" socket' -l 'socket' -d 'Control socket (default: $SOMACUE_SOCKET, else $XDG_RUNTIME_DIR/somacue/socket).' -rF
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue tempo" version' -l 'version' -d 'Show the version.'
 complete -c 'somacue' -n '__somacue_should_offer_completions_for_flags_or_options "somacue tempo" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -96,7 +96,7 @@ struct CLIDocsTests {
         var env = E2E.cleanEnvironment(["SOMACUE_SOCKET": socket])
         env.removeValue(forKey: "XDG_RUNTIME_DIR")
         let verbs = try Self.complete("somacue ", env: env)
-        for verb in ["start", "pause", "resume", "toggle", "stop", "goto", "next", "prev", "tempo", "volume", "status", "follow", "ping",
+        for verb in ["start", "pause", "resume", "toggle", "stop", "goto", "where", "next", "prev", "tempo", "volume", "status", "follow", "ping",
                      "reload", "play", "render", "timeline", "sessions", "exercises", "devices", "validate", "cues", "voices",
                      "voice", "history", "service", "help"] {
             #expect(verbs.contains(verb), "no \(verb) in \(verbs)")
