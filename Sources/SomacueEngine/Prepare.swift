@@ -67,9 +67,11 @@ public struct PlannedSession: Sendable {
 
 /// Compiles `session` with the given options; reads only cue headers (no decoding). With
 /// `whereCues`, the catalog also holds every cue a `where` report of this session can say
-/// (`Whereabouts`): the repetition counts it has and the times left up to its length.
+/// (`Whereabouts`): the repetition counts it has and the times left up to its length. With
+/// `synthesize: false` the `[tts]` command is never run: only cues it already made are used.
 public func plan(session: Session, library: Library, config: Config, options: SessionOptions,
-                 paths: Paths, extraCues: [CueRequirement] = [], whereCues: Bool = false) throws(EngineError) -> PlannedSession {
+                 paths: Paths, extraCues: [CueRequirement] = [], whereCues: Bool = false,
+                 synthesize: Bool = true) throws(EngineError) -> PlannedSession {
     if options.fit != nil && options.tempo != nil {
         throw EngineError("somacue: --fit chooses the tempo itself; give either --fit or --tempo, not both", status: ExitStatus.usage)
     }
@@ -86,7 +88,7 @@ public func plan(session: Session, library: Library, config: Config, options: Se
     }
     let voice = options.voice ?? config.voice
     let source = try CueSource.resolve(voice: voice, paths: paths)
-    let tts = config.tts.map { TTSSynthesizer(config: $0, voice: voice) }
+    let tts = config.tts.map { TTSSynthesizer(config: $0, voice: voice, cachedOnly: !synthesize) }
     var catalog = try source.catalog(for: required + extraCues.filter { e in !required.contains { $0.id == e.id } },
                                      rate: config.sampleRate, tts: tts)
     var used: [String: Exercise] = [:]
@@ -140,14 +142,16 @@ func whereabouts(of timeline: Timeline) -> [CueRequirement] {
 /// A session's length as `sessions` lists it: at the tempo it will play at (`tempo`, a live
 /// change, else its steps' and its own tempo, else the config's), with the configured voice
 /// (the default voice if that one cannot play it) and lead-in; nil when its cues are missing
-/// (it is still listed, without a duration).
+/// (it is still listed, without a duration). Listing never runs the `[tts]` command: a cue it
+/// has not spoken yet leaves the session without a duration.
 public func listedDuration(of session: Session, library: Library, config: Config, paths: Paths,
                            tempo: Tempo? = nil) -> Double? {
     let options = SessionOptions(tempo: tempo?.value)
     var fallback = options
     fallback.voice = "default"
-    guard let p = (try? plan(session: session, library: library, config: config, options: options, paths: paths))
-            ?? (try? plan(session: session, library: library, config: config, options: fallback, paths: paths)) else { return nil }
+    guard let p = (try? plan(session: session, library: library, config: config, options: options, paths: paths, synthesize: false))
+            ?? (try? plan(session: session, library: library, config: config, options: fallback, paths: paths, synthesize: false))
+    else { return nil }
     return p.timeline.sampleRate.seconds(p.timeline.frames)
 }
 

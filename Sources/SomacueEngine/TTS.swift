@@ -11,11 +11,14 @@ public struct TTSSynthesizer: Sendable {
     public var config: TTSConfig
     public var voice: String
     public var cacheDir: String
+    /// Only look in the cache, never run the command (listing sessions must not speak).
+    public var cachedOnly: Bool
 
-    public init(config: TTSConfig, voice: String, cacheDir: String = TTSSynthesizer.defaultCacheDir) {
+    public init(config: TTSConfig, voice: String, cacheDir: String = TTSSynthesizer.defaultCacheDir, cachedOnly: Bool = false) {
         self.config = config
         self.voice = voice
         self.cacheDir = cacheDir
+        self.cachedOnly = cachedOnly
     }
 
     public static var defaultCacheDir: String {
@@ -27,6 +30,9 @@ public struct TTSSynthesizer: Sendable {
     public func file(for id: CueID, text: String) throws(EngineError) -> String {
         let path = "\(cacheDir)/\(config.cacheKey(voice: voice, text: text)).wav"
         if Platform.fileType(path) == .regular { return path }
+        if cachedOnly {
+            throw EngineError("somacue: cue \(id) has not been spoken by [tts] yet", status: ExitStatus.dataError)
+        }
         do { try Platform.makeDirectories(cacheDir) } catch {
             throw EngineError("somacue: cannot create the TTS cache \(cacheDir): \(error)", status: ExitStatus.cannotCreate)
         }

@@ -342,3 +342,25 @@ struct TTSTests {
         #expect(r.stderr.contains("needs {out}"), "\(r.stderr)")
     }
 }
+
+/// `sessions` lists durations without ever running the `[tts]` command.
+@Suite("Listing never speaks", .serialized)
+struct ListingNeverSpeaksTests {
+    @Test func sessionsDoesNotSynthesizeButUsesWhatIsCached() throws {
+        let (env, log, _) = try TTSTests.setUp(command: #"["WRAPPER", "-w", "{out}", "--", "{text}"]"#)
+        func hostileDuration() throws -> Any? {
+            let r = try E2E.run(E2E.somacue, ["sessions", "--json"], env: env)
+            try #require(r.status == 0, "\(r.stderr)")
+            let list = try #require(try E2E.json(r.stdout) as? [[String: Any]])
+            let entry = try #require(list.first { $0["id"] as? String == "hostile" })
+            return entry["duration"].flatMap { $0 is NSNull ? nil : $0 }
+        }
+        #expect(try hostileDuration() == nil, "listed, without a duration, before its cues are spoken")
+        #expect(TTSTests.calls(log) == 0, "listing ran the TTS command")
+        let t = try E2E.run(E2E.somacue, ["timeline", "hostile"], env: env)
+        #expect(t.status == 0, "\(t.stderr)")
+        #expect(TTSTests.calls(log) == 3, "planning the session speaks its three cues")
+        #expect(try hostileDuration() is Double, "the spoken cues are in the cache now")
+        #expect(TTSTests.calls(log) == 3)
+    }
+}
