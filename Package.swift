@@ -82,7 +82,7 @@ let package = Package(
         // Test helper: drives the render kernel under the malloc interposer in a process of its own.
         .executableTarget(
             name: "somacue-alloc-probe",
-            dependencies: ["SomacueAudio", .product(name: "MallocInterposerSwift", package: "malloc-interposer")]
+            dependencies: ["SomacueAudio", "SomacueCore", .product(name: "MallocInterposerSwift", package: "malloc-interposer")]
         ),
         .testTarget(name: "SomacueCoreTests", dependencies: ["SomacueCore"]),
         .testTarget(name: "SomacueAudioTests", dependencies: ["SomacueAudio", "SomacueEngine"]),

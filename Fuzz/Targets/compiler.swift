@@ -68,7 +68,29 @@ public func fuzzCompiler(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         return 0
     }
     check(timeline, required: required)
+    var guide = session.guide.applied(to: GuideSettings())
+    guide.rests = GuideRests.allCases[Int((h >> 56) % 3)]
+    checkGuide(planGuide(timeline, settings: guide), timeline: timeline)
     return 0
+}
+
+/// The pacing guide's plan: sorted, inside the timeline, continuous at every join.
+private func checkGuide(_ plan: [GuideSegment], timeline t: Timeline) {
+    for (a, b) in zip(plan, plan.dropFirst()) {
+        require(a.end <= b.start, "guide segments overlap at \(b.start)")
+        if a.end == b.start {
+            require(a.gain1 == b.gain0, "guide level jumps at \(b.start)")
+            let jump = Int64(bitPattern: a.phase(at: a.frames) &- b.phase)
+            require(jump.magnitude < 1 << 44, "guide phase jumps at \(b.start) by \(jump)")
+        } else {
+            require(a.gain1 == 0 && b.gain0 == 0, "a gap in the guide at \(a.end) does not start and end in silence")
+        }
+    }
+    for s in plan {
+        require(s.frames > 0 && s.start >= 0 && s.end <= t.frames.value, "guide segment \(s.start)+\(s.frames) outside the timeline")
+        require(s.gain0.isFinite && s.gain1.isFinite && s.gain0 >= 0 && s.gain1 >= 0 && s.gain0 <= 1 && s.gain1 <= 1,
+                "guide gain \(s.gain0) -> \(s.gain1)")
+    }
 }
 
 private func check(_ t: Timeline, required: [CueRequirement]) {

@@ -50,6 +50,10 @@ public func fuzzSchema(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         require(Config.volumeRange.contains(v), "volume \(v) accepted")
     }
     require(Config.leadInRange.contains(c.leadIn), "lead-in \(c.leadIn) accepted")
+    require(GuideSettings.volumeRange.contains(c.guide.volume) && GuideSettings.volumeRange.contains(c.guide.padVolume),
+            "guide volume \(c.guide.volume), \(c.guide.padVolume) accepted")
+    require(GuideSettings.pitchRange.contains(c.guide.lowHz) && GuideSettings.pitchRange.contains(c.guide.highHz),
+            "guide pitch \(c.guide.lowHz)..\(c.guide.highHz) accepted")
     require(c.maxLineBytes > 0 && c.maxClients > 0 && c.clientTimeout > 0, "a daemon limit of zero accepted")
     check(r, lines: lines)
     return 0

@@ -1,4 +1,5 @@
 import CPortAudio
+import SomacueCore
 import Synchronization
 
 /// One cue placement in the render kernel's event table: plain data, no references, so the
@@ -31,18 +32,29 @@ public struct EventTable: @unchecked Sendable {
     public let count: Int
     public let totalFrames: Int64
     public let generation: Int
+    /// The pacing guide for this timeline (`planGuide`), sorted, never overlapping.
+    public let guide: UnsafeMutablePointer<GuideSegment>
+    public let guideCount: Int
 
-    public static func make(_ list: [KernelEvent], totalFrames: Int64, generation: Int = 0) -> EventTable {
+    public static func make(_ list: [KernelEvent], totalFrames: Int64, generation: Int = 0,
+                            guide: [GuideSegment] = []) -> EventTable {
         precondition(zip(list, list.dropFirst()).allSatisfy { $0.start <= $1.start }, "events must be sorted by start")
+        precondition(zip(guide, guide.dropFirst()).allSatisfy { $0.end <= $1.start } && guide.allSatisfy { $0.frames > 0 },
+                     "guide segments must be sorted and must not overlap")
         let table = UnsafeMutablePointer<KernelEvent>.allocate(capacity: max(list.count, 1))
         for (i, e) in list.enumerated() { (table + i).initialize(to: e) }
-        return EventTable(events: table, count: list.count, totalFrames: totalFrames, generation: generation)
+        let segments = UnsafeMutablePointer<GuideSegment>.allocate(capacity: max(guide.count, 1))
+        for (i, g) in guide.enumerated() { (segments + i).initialize(to: g) }
+        return EventTable(events: table, count: list.count, totalFrames: totalFrames, generation: generation,
+                          guide: segments, guideCount: guide.count)
     }
 
     /// Control thread only, after the audio thread has let go of the table.
     public func free() {
         events.deinitialize(count: count)
         events.deallocate()
+        guide.deinitialize(count: guideCount)
+        guide.deallocate()
     }
 }
 
@@ -160,6 +172,9 @@ public enum MixerTuning {
     public static let volumeRampFrames = 960
     /// Simultaneous overlay sounds.
     public static let overlaySlots = 8
+    /// The pacing guide under a voice: about -12 dB, deeper than the tones, so the words
+    /// always stand clear of it (ramped by the voices' presence, like the tones).
+    public static let guideDuckGain: Float = 0.25
 }
 
 enum FadeAction {
@@ -214,6 +229,9 @@ public struct MixerState: ~Copyable {
     var table: EventTable
     let voiceAcc: UnsafeMutablePointer<Float>
     let toneAcc: UnsafeMutablePointer<Float>
+    /// The pacing guide, mono (`GuideOscillator.swift`), and its wavetable.
+    let guideAcc: UnsafeMutablePointer<Float>
+    let wavetable: UnsafeMutablePointer<Float>
     let presence: UnsafeMutablePointer<Float>
     let transportGain: UnsafeMutablePointer<Float>
     let timelineFrame: UnsafeMutablePointer<Int64>
@@ -260,6 +278,9 @@ public struct MixerState: ~Copyable {
         voiceAcc.initialize(repeating: 0, count: MixerTuning.maxBlock * 2)
         toneAcc = .allocate(capacity: MixerTuning.maxBlock * 2)
         toneAcc.initialize(repeating: 0, count: MixerTuning.maxBlock * 2)
+        guideAcc = .allocate(capacity: MixerTuning.maxBlock)
+        guideAcc.initialize(repeating: 0, count: MixerTuning.maxBlock)
+        wavetable = GuideWavetable.make()
         presence = .allocate(capacity: MixerTuning.maxBlock)
         presence.initialize(repeating: 0, count: MixerTuning.maxBlock)
         transportGain = .allocate(capacity: MixerTuning.maxBlock)
@@ -278,9 +299,10 @@ public struct MixerState: ~Copyable {
     /// Copies `events` (sorted by start) into a kernel-owned table and returns the state on the
     /// heap. The cue sample buffers must outlive the state.
     public static func allocate(events: [KernelEvent], totalFrames: Int64,
-                                master: Float, voice: Float, tone: Float) -> UnsafeMutablePointer<MixerState> {
+                                master: Float, voice: Float, tone: Float,
+                                guide: [GuideSegment] = []) -> UnsafeMutablePointer<MixerState> {
         let p = UnsafeMutablePointer<MixerState>.allocate(capacity: 1)
-        p.initialize(to: MixerState(table: .make(events, totalFrames: totalFrames), master: master, voice: voice, tone: tone))
+        p.initialize(to: MixerState(table: .make(events, totalFrames: totalFrames, guide: guide), master: master, voice: voice, tone: tone))
         return p
     }
 
@@ -296,6 +318,8 @@ public struct MixerState: ~Copyable {
         p.pointee.table.free()
         p.pointee.voiceAcc.deallocate()
         p.pointee.toneAcc.deallocate()
+        p.pointee.guideAcc.deallocate()
+        p.pointee.wavetable.deallocate()
         p.pointee.presence.deallocate()
         p.pointee.transportGain.deallocate()
         p.pointee.timelineFrame.deallocate()
@@ -543,6 +567,7 @@ func accumulateEdge(_ e: KernelEvent, fade: Int64, cueFrames: Range<Int64>, at k
 func playChunk(_ st: UnsafeMutablePointer<MixerState>, at k: Int, frames m: Int, gain g0: Float, step dg: Float) {
     let pos = st.pointee.position.load(ordering: .relaxed)
     accumulate(st, from: pos, frames: m, at: k)
+    guideAccumulate(st, from: pos, frames: m, at: k)
     for i in 0..<m {
         st.pointee.transportGain[k + i] = g0 + dg * Float(i)
         st.pointee.timelineFrame[k + i] = pos + Int64(i)
@@ -662,6 +687,7 @@ func renderBlock(_ st: UnsafeMutablePointer<MixerState>, frames n: Int,
         let width = touchedTo - touchedFrom
         (voiceAcc + 2 * touchedFrom).update(repeating: 0, count: 2 * width)
         (toneAcc + 2 * touchedFrom).update(repeating: 0, count: 2 * width)
+        (st.pointee.guideAcc + touchedFrom).update(repeating: 0, count: width)
         (presence + touchedFrom).update(repeating: 0, count: width)
     }
     var active = 0
@@ -694,16 +720,18 @@ func mixSteady(_ st: UnsafeMutablePointer<MixerState>, _ frames: Range<Int>,
     let total = st.pointee.table.totalFrames
     let voiceAcc = st.pointee.voiceAcc
     let toneAcc = st.pointee.toneAcc
+    let guideAcc = st.pointee.guideAcc
     let presence = st.pointee.presence
     let transportGain = st.pointee.transportGain
     let timelineFrame = st.pointee.timelineFrame
     if let floatOut {
         for k in frames {
             let toneGain = tone * (1 - (1 - MixerTuning.duckGain) * presence[k])
+            let guide = guideAcc[k] * (1 - (1 - MixerTuning.guideDuckGain) * presence[k])
             let tf = timelineFrame[k]
             let audible = tf >= 0 && tf < total
             for c in 0..<2 {
-                var x = (voiceAcc[2 * k + c] * voice + toneAcc[2 * k + c] * toneGain) * master * transportGain[k]
+                var x = (voiceAcc[2 * k + c] * voice + toneAcc[2 * k + c] * toneGain + guide) * master * transportGain[k]
                 if !audible { x = 0 }
                 x = softLimit(x + 0)
                 floatOut[2 * k + c] = x
@@ -713,10 +741,11 @@ func mixSteady(_ st: UnsafeMutablePointer<MixerState>, _ frames: Range<Int>,
     } else {
         for k in frames {
             let toneGain = tone * (1 - (1 - MixerTuning.duckGain) * presence[k])
+            let guide = guideAcc[k] * (1 - (1 - MixerTuning.guideDuckGain) * presence[k])
             let tf = timelineFrame[k]
             let audible = tf >= 0 && tf < total
             for c in 0..<2 {
-                var x = (voiceAcc[2 * k + c] * voice + toneAcc[2 * k + c] * toneGain) * master * transportGain[k]
+                var x = (voiceAcc[2 * k + c] * voice + toneAcc[2 * k + c] * toneGain + guide) * master * transportGain[k]
                 if !audible { x = 0 }
                 out[2 * k + c] = quantize(softLimit(x + 0))
             }
@@ -731,6 +760,7 @@ func mixFrames(_ st: UnsafeMutablePointer<MixerState>, _ frames: Range<Int>,
     let total = st.pointee.table.totalFrames
     let voiceAcc = st.pointee.voiceAcc
     let toneAcc = st.pointee.toneAcc
+    let guideAcc = st.pointee.guideAcc
     let presence = st.pointee.presence
     let transportGain = st.pointee.transportGain
     let timelineFrame = st.pointee.timelineFrame
@@ -742,6 +772,7 @@ func mixFrames(_ st: UnsafeMutablePointer<MixerState>, _ frames: Range<Int>,
         let tone = st.pointee.tone.next()
         let duck = 1 - (1 - MixerTuning.duckGain) * presence[k]
         let toneGain = tone * duck
+        let guide = guideAcc[k] * (1 - (1 - MixerTuning.guideDuckGain) * presence[k])
         let tf = timelineFrame[k]
         let audible = tf >= 0 && tf < total
         var ol: Float = 0
@@ -768,7 +799,7 @@ func mixFrames(_ st: UnsafeMutablePointer<MixerState>, _ frames: Range<Int>,
             if i + 1 >= c.frames { overlays[s].active = false }
         }
         for c in 0..<2 {
-            var x = (voiceAcc[2 * k + c] * voice + toneAcc[2 * k + c] * toneGain) * master * transportGain[k]
+            var x = (voiceAcc[2 * k + c] * voice + toneAcc[2 * k + c] * toneGain + guide) * master * transportGain[k]
             if !audible { x = 0 }
             x += c == 0 ? ol : or
             x = softLimit(x)

@@ -25,6 +25,9 @@ public struct Config: Sendable, Equatable {
     /// `[session] announce_halfway`: "halfway" and the time left at the middle of a session.
     public var announceHalfway = false
 
+    /// The pacing guide (`[guide]`); a session may change it (`[session.guide]`).
+    public var guide = GuideSettings()
+
     /// Speech on demand for cues no voice pack has (`[tts]`); nil: off.
     public var tts: TTSConfig?
 
@@ -52,7 +55,7 @@ public struct Config: Sendable, Equatable {
 /// Reads a config table; unknown keys, wrong types and out-of-range values are all reported.
 public func readConfig(_ root: TOMLTable, reader r: inout SchemaReader) -> Config {
     var c = Config()
-    r.rejectUnknownKeys(in: root, path: "", known: ["audio", "volume", "session", "daemon", "tts"])
+    r.rejectUnknownKeys(in: root, path: "", known: ["audio", "volume", "session", "daemon", "tts", "guide"])
     if let a = r.table(root, "audio", path: "") {
         r.rejectUnknownKeys(in: a, path: "audio", known: ["device", "sample_rate", "latency_ms", "preroll_ms", "resampler"])
         if let v = r.string(a, "device", path: "audio") { c.device = v }
@@ -82,6 +85,7 @@ public func readConfig(_ root: TOMLTable, reader r: inout SchemaReader) -> Confi
         if let x = r.bool(s, "announce_halfway", path: "session") { c.announceHalfway = x }
     }
     if let t = r.table(root, "tts", path: "") { c.tts = readTTS(t, reader: &r) }
+    if let t = r.table(root, "guide", path: "") { c.guide = readGuide(t, reader: &r, path: "guide").applied(to: c.guide) }
     if let d = r.table(root, "daemon", path: "") {
         r.rejectUnknownKeys(in: d, path: "daemon", known: ["max_line_bytes", "max_clients", "client_timeout",
                                                           "max_reply_queue_bytes", "max_event_queue_bytes"])

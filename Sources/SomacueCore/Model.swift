@@ -108,6 +108,8 @@ public struct Session: Sendable {
     /// The session's tempo: wins over the config's, not over a step's, `--tempo`, `--fit` or a
     /// live change.
     public var tempo: Tempo?
+    /// `[session.guide]`: this session's changes to the config's pacing guide.
+    public var guide = GuideOverrides()
     public var file: String
 
     public init(id: String, title: String, description: String, posture: Posture, opening: String,
@@ -220,7 +222,7 @@ public func readSession(_ root: TOMLTable, reader r: inout SchemaReader, expecte
     r.rejectUnknownKeys(in: root, path: "", known: ["session", "step"])
     guard let t = r.table(root, "session", path: "", required: true) else { return nil }
     let path = "session"
-    r.rejectUnknownKeys(in: t, path: path, known: ["id", "title", "description", "posture", "opening", "closing", "tempo"])
+    r.rejectUnknownKeys(in: t, path: path, known: ["id", "title", "description", "posture", "opening", "closing", "tempo", "guide"])
     let title = r.string(t, "title", path: path, required: true)
     var id = r.string(t, "id", path: path)
     if let given = id, !isValidID(given) {
@@ -236,6 +238,7 @@ public func readSession(_ root: TOMLTable, reader r: inout SchemaReader, expecte
     let opening = r.string(t, "opening", path: path, required: true)
     let closing = r.string(t, "closing", path: path, required: true)
     let tempo = r.number(t, "tempo", path: path, range: Tempo.range).flatMap(Tempo.init)
+    let guide = r.table(t, "guide", path: path).map { readGuide($0, reader: &r, path: join(path, "guide")) } ?? GuideOverrides()
 
     var steps: [SessionStep] = []
     if let node = root["step"] {
@@ -256,8 +259,10 @@ public func readSession(_ root: TOMLTable, reader r: inout SchemaReader, expecte
         r.error("a session needs at least one [[step]] naming an exercise", at: t.position)
     }
     guard let resolvedID, let title, let opening, let closing else { return nil }
-    return Session(id: resolvedID, title: title, description: description, posture: posture,
-                   opening: opening, closing: closing, steps: steps, file: r.file, tempo: tempo)
+    var session = Session(id: resolvedID, title: title, description: description, posture: posture,
+                          opening: opening, closing: closing, steps: steps, file: r.file, tempo: tempo)
+    session.guide = guide
+    return session
 }
 
 private func readStep(_ st: TOMLTable, reader r: inout SchemaReader, path sp: String) -> SessionStep? {

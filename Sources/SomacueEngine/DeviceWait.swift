@@ -117,7 +117,8 @@ extension LivePlayer {
         }
         let t = a.timeline
         let mixer = MixerState.allocate(events: a.loaded.kernelEvents(for: t), totalFrames: t.frames.value,
-                                        master: Float(volumes.master), voice: Float(volumes.voice), tone: Float(volumes.tone))
+                                        master: Float(volumes.master), voice: Float(volumes.voice), tone: Float(volumes.tone),
+                                        guide: a.loaded.guideSegments(for: t))
         MixerState.holdBeforeStart(mixer, at: frame)
         let stream: PortAudioOutputStream
         do {

@@ -385,7 +385,8 @@ public final class LivePlayer {
         case .failure(.cannotLayOut): return .failure(ProtocolError(.internalError, "could not re-lay the session at tempo \(tempo)"))
         }
         a.generation += 1
-        let table = EventTable.make(a.loaded.kernelEvents(for: merged), totalFrames: merged.frames.value, generation: a.generation)
+        let table = EventTable.make(a.loaded.kernelEvents(for: merged), totalFrames: merged.frames.value, generation: a.generation,
+                                    guide: a.loaded.guideSegments(for: merged))
         guard a.mixer.pointee.send(.swap(table)) else {
             table.free()
             return .failure(ProtocolError(.internalError, "audio command queue full"))

@@ -58,6 +58,8 @@ public struct PlannedSession: Sendable {
     public var announceHalfway = false
     /// Whether `timeline.tempo` was chosen by `--fit` (then every step plays at it).
     public var fitted: Bool = false
+    /// The pacing guide: the config's `[guide]` with the session's `[session.guide]` over it.
+    public var guide = GuideSettings()
 
     /// What `--fit` chose, for the user: "--fit: tempo 0.873 gives 10:00.2".
     public var fitReport: String? {
@@ -113,7 +115,7 @@ public func plan(session: Session, library: Library, config: Config, options: Se
     return PlannedSession(session: session, timeline: timeline, catalog: catalog, exercises: used, leadIn: leadIn,
                           preroll: settings.preroll, safetyNote: settings.safetyNote,
                           announceEvery: settings.announceEvery, announceHalfway: settings.announceHalfway,
-                          fitted: options.fit != nil)
+                          fitted: options.fit != nil, guide: session.guide.applied(to: config.guide))
 }
 
 /// The `where` cues a session can need: every repetition count it has, and the times left up
@@ -221,11 +223,16 @@ public final class LoadedSession: @unchecked Sendable {
         }
     }
 
+    /// The pacing guide's segments for a timeline laid out with this session (`planGuide`).
+    public func guideSegments(for timeline: Timeline) -> [GuideSegment] {
+        planGuide(timeline, settings: plan.guide)
+    }
+
     /// A fresh mixer state for this session; free it with `MixerState.deallocate`.
     public func makeMixer(config: Config) -> UnsafeMutablePointer<MixerState> {
         MixerState.allocate(events: kernelEvents, totalFrames: plan.timeline.frames.value,
                             master: Float(config.masterVolume), voice: Float(config.voiceVolume),
-                            tone: Float(config.toneVolume))
+                            tone: Float(config.toneVolume), guide: guideSegments(for: plan.timeline))
     }
 }
 

@@ -5,6 +5,7 @@
 import CPortAudio
 import MallocInterposerSwift
 import SomacueAudio
+import SomacueCore
 import Glibc
 
 let callbacks = 10_000
@@ -24,7 +25,18 @@ while start < Int64(callbacks * frames) {
     start += 2_417
 }
 let total = Int64(callbacks * frames) - 50_000
-let state = MixerState.allocate(events: events, totalFrames: total, master: 1, voice: 1, tone: 0.6)
+// The pacing guide over the whole timeline: gliding up, down and steady, with gaps.
+var guide: [GuideSegment] = []
+var g: Int64 = 7
+var k: UInt64 = 0
+while g < total {
+    let step: Int64 = k % 3 == 0 ? 1 << 28 : (k % 3 == 1 ? -(1 << 28) : 0)
+    guide.append(GuideSegment(start: g, frames: 9_001, phase: k &* 0x9E37_79B9_7F4A_7C15, increment: 1 << 57,
+                              step: UInt64(bitPattern: step), gain0: 0, gain1: 0.05))
+    g += 9_001 + (k % 4 == 0 ? 1_000 : 0)
+    k += 1
+}
+let state = MixerState.allocate(events: events, totalFrames: total, master: 1, voice: 1, tone: 0.6, guide: guide)
 let output = UnsafeMutablePointer<Int16>.allocate(capacity: frames * 2)
 
 MallocInterposerSwift.initialize()
