@@ -36,6 +36,8 @@ public struct EventTable: @unchecked Sendable {
     public let guide: UnsafeMutablePointer<GuideSegment>
     public let guideCount: Int
 
+    /// A table made for a session must carry its guide (`LoadedSession.guideSegments`), or a
+    /// swap silences it.
     public static func make(_ list: [KernelEvent], totalFrames: Int64, generation: Int = 0,
                             guide: [GuideSegment] = []) -> EventTable {
         precondition(zip(list, list.dropFirst()).allSatisfy { $0.start <= $1.start }, "events must be sorted by start")

@@ -60,7 +60,8 @@ extension LivePlayer {
     /// Hands a re-laid timeline to the audio thread (the frames before the change are equal).
     func swapTimeline(_ a: Active, _ merged: Timeline) -> Bool {
         a.generation += 1
-        let table = EventTable.make(a.loaded.kernelEvents(for: merged), totalFrames: merged.frames.value, generation: a.generation)
+        let table = EventTable.make(a.loaded.kernelEvents(for: merged), totalFrames: merged.frames.value, generation: a.generation,
+                                    guide: a.loaded.guideSegments(for: merged))
         guard a.mixer.pointee.send(.swap(table)) else {
             table.free()
             return false
