@@ -62,9 +62,13 @@ struct SocketTrustTests {
             p.standardError = FileHandle.nullDevice
             try p.run()
             let path = socket ?? runtime.appendingPathComponent("somacue/socket").path
-            for _ in 0..<200 where !FileManager.default.fileExists(atPath: path) && p.isRunning { usleep(50_000) }
+            // The socket file appears at bind(), a moment before listen(): ask until it answers.
+            var status = try E2E.run(E2E.somacue, ["ping", "--socket", path], env: env)
+            for _ in 0..<200 where status.status != 0 && p.isRunning {
+                usleep(50_000)
+                status = try E2E.run(E2E.somacue, ["ping", "--socket", path], env: env)
+            }
             #expect(FileManager.default.fileExists(atPath: path), "no socket at \(path)")
-            let status = try E2E.run(E2E.somacue, ["ping", "--socket", path], env: env)
             #expect(status.status == 0, "\(status.stderr)")
             kill(p.processIdentifier, SIGTERM)
             p.waitUntilExit()
