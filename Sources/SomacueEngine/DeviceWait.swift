@@ -122,10 +122,8 @@ extension LivePlayer {
         MixerState.holdBeforeStart(mixer, at: frame)
         let stream: PortAudioOutputStream
         do {
-            let buffering = OutputBuffering(latencyMs: config.latencyMs, sampleRate: t.sampleRate)
-            stream = try PortAudioOutputStream(device: device, sampleRate: t.sampleRate, channels: 2,
-                                               framesPerBuffer: buffering.periodFrames,
-                                               suggestedLatency: buffering.suggestedLatency, callback: mixerStreamCallback,
+            stream = try PortAudioOutputStream(device: device, sampleRate: t.sampleRate, channels: 2, framesPerBuffer: 0,
+                                               suggestedLatency: config.latencyMs / 1000, callback: mixerStreamCallback,
                                                userData: UnsafeMutableRawPointer(mixer))
             try stream.start()
         } catch {

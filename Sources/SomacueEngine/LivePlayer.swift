@@ -237,10 +237,8 @@ public final class LivePlayer {
         if let holdAt { MixerState.holdBeforeStart(mixer, at: holdAt) }
         let stream: PortAudioOutputStream
         do {
-            let buffering = OutputBuffering(latencyMs: config.latencyMs, sampleRate: planned.timeline.sampleRate)
-            stream = try PortAudioOutputStream(device: device, sampleRate: planned.timeline.sampleRate, channels: 2,
-                                               framesPerBuffer: buffering.periodFrames,
-                                               suggestedLatency: buffering.suggestedLatency, callback: mixerStreamCallback,
+            stream = try PortAudioOutputStream(device: device, sampleRate: planned.timeline.sampleRate, channels: 2, framesPerBuffer: 0,
+                                               suggestedLatency: config.latencyMs / 1000, callback: mixerStreamCallback,
                                                userData: UnsafeMutableRawPointer(mixer))
             try stream.start()
         } catch {
@@ -381,7 +379,7 @@ public final class LivePlayer {
         let pos = FrameCount(a.mixer.pointee.position.load(ordering: .acquiring))
         let merged: Timeline
         let boundary: FrameCount
-        switch retime(a.timeline, plan: a.loaded.plan, configTempo: config.tempo, to: tempo, at: pos, margin: swapMargin(a.timeline.sampleRate)) {
+        switch retime(a.timeline, plan: a.loaded.plan, configTempo: config.tempo, to: tempo, at: pos) {
         case .success(let r): (merged, boundary) = (r.timeline, r.fromFrame)
         case .failure(.ending): return .failure(ProtocolError(.wrongState, "the session is ending"))
         case .failure(.cannotLayOut): return .failure(ProtocolError(.internalError, "could not re-lay the session at tempo \(tempo)"))
@@ -452,7 +450,7 @@ public final class LivePlayer {
 
     public var tickInterval: Int? {
         guard let a = active else { return nil }  // idle: no timer at all
-        return a.waiting == nil ? activeTickMs(a) : DeviceWait.probeIntervalMs
+        return a.waiting == nil ? 20 : DeviceWait.probeIntervalMs
     }
 
     public func tick() {
