@@ -11,16 +11,20 @@ public enum Side: String, Sendable, CaseIterable { case left, right }
 /// The movement phases of one repetition, in order.
 public enum MovementPhase: String, Sendable, CaseIterable { case contract, hold, release, rest }
 
-/// A spoken instruction with an optional explicit duration (seconds at tempo 1.0).
+/// A spoken instruction with an optional explicit duration (seconds at tempo 1.0), and an
+/// optional short prompt (`short`) that later repetitions speak instead of `say`.
 public struct PhaseSpec: Sendable, Hashable {
     public var say: String?
+    /// The short prompt for the second and later repetitions of a side (cue `<id>.<phase>-short`).
+    public var short: String?
     public var seconds: Double?
     public var position: SourcePosition?
     /// Position of the `seconds` value, for diagnostics about it.
     public var secondsPosition: SourcePosition?
     public init(say: String? = nil, seconds: Double? = nil, position: SourcePosition? = nil,
-                secondsPosition: SourcePosition? = nil) {
+                secondsPosition: SourcePosition? = nil, short: String? = nil) {
         self.say = say
+        self.short = short
         self.seconds = seconds
         self.position = position
         self.secondsPosition = secondsPosition
@@ -171,10 +175,16 @@ private func readPhase(_ r: inout SchemaReader, _ parent: TOMLTable, _ key: Stri
                        required: Bool, sayRequired: Bool) -> PhaseSpec? {
     guard let t = r.table(parent, key, path: path, required: required) else { return nil }
     let p = join(path, key)
-    r.rejectUnknownKeys(in: t, path: p, known: ["say", "seconds"])
+    r.rejectUnknownKeys(in: t, path: p, known: ["say", "seconds", "short"])
     let say = r.string(t, "say", path: p, required: sayRequired)
     let seconds = r.number(t, "seconds", path: p, range: phaseSecondsRange, unit: "seconds")
-    return PhaseSpec(say: say, seconds: seconds, position: t.position, secondsPosition: t["seconds"]?.position)
+    var short = r.string(t, "short", path: p)
+    if short != nil && say == nil && t["say"] == nil {
+        r.error("\(p).short: a short prompt stands in for the full instruction on later repetitions; give the full one in \"say\" too",
+                at: t["short"]?.position)
+        short = nil
+    }
+    return PhaseSpec(say: say, seconds: seconds, position: t.position, secondsPosition: t["seconds"]?.position, short: short)
 }
 
 /// Reads an exercise file. Returns nil (with errors in `reader`) when it is unusable.

@@ -141,14 +141,19 @@ public enum PacingDefaults {
 
 /// A cue the session needs, with the text it should speak (nil for tones).
 public struct CueRequirement: Sendable, Hashable {
-    public init(id: CueID, kind: CueKind, text: String?) {
+    public init(id: CueID, kind: CueKind, text: String?, shortFor: CueID? = nil) {
         self.id = id
         self.kind = kind
         self.text = text
+        self.shortFor = shortFor
     }
     public var id: CueID
     public var kind: CueKind
     public var text: String?
+    /// Set for a short prompt (`<exercise>.<phase>-short`): the full cue it stands in for on
+    /// later repetitions. Such a cue is optional: without it the full cue is spoken.
+    public var shortFor: CueID?
+    public var isOptional: Bool { shortFor != nil }
 }
 
 public struct MissingCuesError: Error, Sendable, CustomStringConvertible {
@@ -178,6 +183,9 @@ public enum PacingError: Error, Sendable, CustomStringConvertible {
 
 private enum Item {
     case voice(CueID, String)
+    /// A later repetition's instruction: the short prompt when the catalog has it, else the
+    /// full instruction.
+    case progressive(full: CueID, fullText: String, short: CueID, shortText: String)
     case tone(CueID)
     case silence(Double)
 }
@@ -219,14 +227,17 @@ public struct PacingEngine: Sendable {
     public func requiredCues() throws(PacingError) -> [CueRequirement] {
         var seen = Set<CueID>()
         var out: [CueRequirement] = []
-        func add(_ id: CueID, _ kind: CueKind, _ text: String?) {
-            if seen.insert(id).inserted { out.append(CueRequirement(id: id, kind: kind, text: text)) }
+        func add(_ id: CueID, _ kind: CueKind, _ text: String?, shortFor: CueID? = nil) {
+            if seen.insert(id).inserted { out.append(CueRequirement(id: id, kind: kind, text: text, shortFor: shortFor)) }
         }
         for seg in try script() {
             for t in seg.onsetTones { add(t, .tone, nil) }
             for item in seg.items + seg.trailing {
                 switch item {
                 case let .voice(id, text): add(id, .voice, text)
+                case let .progressive(full, fullText, short, shortText):
+                    add(full, .voice, fullText)
+                    add(short, .voice, shortText, shortFor: full)
                 case let .tone(id): add(id, .tone, nil)
                 case .silence: break
                 }
@@ -242,10 +253,11 @@ public struct PacingEngine: Sendable {
     }
 
     /// Lays the session out in frames. Throws `MissingCuesError` listing every cue the catalog
-    /// lacks, or a `PacingError` for an unknown exercise.
+    /// lacks (short prompts are optional: a later repetition without one speaks the full
+    /// instruction), or a `PacingError` for an unknown exercise.
     public func compile(cues: [CueID: CueInfo]) throws -> Timeline {
         let script = try script()
-        let missing = try requiredCues().filter { cues[$0.id] == nil }
+        let missing = try requiredCues().filter { !$0.isOptional && cues[$0.id] == nil }
         if !missing.isEmpty { throw MissingCuesError(missing: missing) }
 
         let rate = settings.sampleRate
@@ -276,7 +288,9 @@ public struct PacingEngine: Sendable {
             func lay(_ items: [Item], from offset: inout FrameCount) {
                 for item in items {
                     switch item {
-                    case let .voice(id, _), let .tone(id):
+                    case let .voice(id, _), let .tone(id), let .progressive(id, _, _, _):
+                        var id = id
+                        if case let .progressive(_, _, short, _) = item, cues[short] != nil { id = short }
                         if previousWasVoice { offset += gap }
                         let e = event(id, at: start + offset)
                         local.append(e)
@@ -399,7 +413,7 @@ public struct PacingEngine: Sendable {
                 for rep in 1...reps {
                     var c = ScriptSegment(phase: .contract, exercise: info, side: side, rep: rep, reps: reps, tempo: tempo)
                     c.onsetTones = ["tone-contract"]
-                    c.items = [.voice(ex.cueID("contract"), ex.contract.say ?? "")]
+                    c.items = [instruction(ex, "contract", ex.contract, rep: rep)]
                     c.base = times.contract
                     out.append(c)
 
@@ -408,14 +422,14 @@ public struct PacingEngine: Sendable {
                     let stepZeroesHold = holdSeconds == 0 && (step.hold != nil || step.pace?.ratios != nil)
                     if let hold = ex.hold, !stepZeroesHold {
                         var h = ScriptSegment(phase: .hold, exercise: info, side: side, rep: rep, reps: reps, tempo: tempo)
-                        h.items = [.voice(ex.cueID("hold"), hold.say ?? "")]
+                        h.items = [instruction(ex, "hold", hold, rep: rep)]
                         h.base = holdSeconds
                         out.append(h)
                     }
 
                     var r = ScriptSegment(phase: .release, exercise: info, side: side, rep: rep, reps: reps, tempo: tempo)
                     r.onsetTones = ["tone-release"]
-                    r.items = [.voice(ex.cueID("release"), ex.release.say ?? "")]
+                    r.items = [instruction(ex, "release", ex.release, rep: rep)]
                     r.base = times.release
                     r.enforceRatio = !times.releaseIsExplicit
                     out.append(r)
@@ -424,8 +438,8 @@ public struct PacingEngine: Sendable {
                     // the integration rest or the closing.
                     guard rep < reps else { continue }
                     var z = ScriptSegment(phase: .rest, exercise: info, side: side, rep: rep, reps: reps, tempo: tempo)
-                    if let say = ex.rest?.say {
-                        z.items = [.voice(ex.cueID("rest"), say)]
+                    if let restSpec = ex.rest, restSpec.say != nil {
+                        z.items = [instruction(ex, "rest", restSpec, rep: rep)]
                     } else {
                         z.items = [builtin("rest")]
                     }
@@ -454,6 +468,15 @@ public struct PacingEngine: Sendable {
     }
 
     private func builtin(_ id: CueID) -> Item { .voice(id, BuiltinCue.text(id) ?? "") }
+
+    /// Progressive instructions: the first repetition of a side speaks the full instruction;
+    /// later ones the phase's short prompt (`<exercise>.<phase>-short`) when the exercise has
+    /// one. The rest after repetition N counts as part of repetition N.
+    private func instruction(_ ex: Exercise, _ phase: String, _ spec: PhaseSpec, rep: Int) -> Item {
+        let full = ex.cueID(phase), text = spec.say ?? ""
+        guard rep > 1, let short = spec.short else { return .voice(full, text) }
+        return .progressive(full: full, fullText: text, short: ex.cueID(phase + "-short"), shortText: short)
+    }
 }
 
 // MARK: - Navigation (pure, so pause/resume/skip rules are tested without audio)

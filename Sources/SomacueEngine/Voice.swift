@@ -128,16 +128,35 @@ public struct CueSource: Sendable {
         return nil
     }
 
+    /// Where `id` comes from: the index of the first pack in the chain that lists it, or nil.
+    public func rank(of id: CueID) -> Int? {
+        packs.firstIndex { pack in pack.manifest.cues.contains { $0.id == id } }
+    }
+
+    /// Whether a short prompt is used in place of its full cue: only when it comes from the
+    /// pack that supplies the full cue, or one before it in the chain, so a later repetition
+    /// never switches to another voice. (Spoken on demand, by `[tts]`, only when the full cue
+    /// is spoken on demand too.)
+    public func usesShort(_ short: CueID, for full: CueID, tts: Bool) -> Bool {
+        let fullRank = rank(of: full) ?? (tts ? packs.count : nil)
+        let shortRank = rank(of: short) ?? (tts ? packs.count : nil)
+        guard let fullRank, let shortRank else { return false }
+        return shortRank <= fullRank
+    }
+
     /// Looks up every required cue and reads each file's header for its length at `rate`
     /// (from `headers` where the file is unchanged since it was last read).
     /// Collects every problem (not just the first) into one error.
     /// A voice cue no pack has is spoken by `tts` (the config's `[tts]`), once, when given.
+    /// A short prompt (`CueRequirement.shortFor`) is optional: it is left out of the catalog,
+    /// without a problem, when `usesShort` says no, and the full cue is spoken instead.
     public func catalog(for required: [CueRequirement], rate: SampleRate,
                         headers: CueHeaderCache = .shared, tts: TTSSynthesizer? = nil) throws(EngineError) -> [CueID: CueInfo] {
         defer { headers.save() }
         var out: [CueID: CueInfo] = [:]
         var problems: [String] = []
         for req in required {
+            if let full = req.shortFor, !usesShort(req.id, for: full, tts: tts != nil && req.kind == .voice) { continue }
             let path: String
             let cue: ManifestCue
             if let (pack, found) = entry(req.id) {

@@ -41,6 +41,9 @@ public enum VoiceCatalog {
         var missing: [JSON] = []
         var fallback: [JSON] = []
         for r in required {
+            // A short prompt this pack would not use (its full cue comes from a pack before the
+            // one that has the short one) is neither missing nor a fallback: the full cue plays.
+            if let full = r.shortFor, !source.usesShort(r.id, for: full, tts: false) { continue }
             guard let (supplier, _) = source.entry(r.id) else { missing.append(.string(r.id.rawValue)); continue }
             if supplier.directory != pack.directory { fallback.append(.string(r.id.rawValue)) }
         }

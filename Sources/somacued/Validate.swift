@@ -93,7 +93,10 @@ struct Cues: ParsableCommand {
             var rows: [JSON] = []
             var table: [[String]] = [["ID", "KIND", "AUDIO", "PACK", "TEXT"]]
             for r in required {
-                let entry = source.entry(r.id)
+                // A short prompt counts as present only where it would be spoken: from the pack
+                // that supplies its full cue or one before it (never another voice's).
+                let usable = r.shortFor.map { source.usesShort(r.id, for: $0, tts: false) } ?? true
+                let entry = usable ? source.entry(r.id) : nil
                 let path = entry.map { $0.0.path(of: $0.1) }
                 let present = path.map { Platform.exists($0) } ?? false
                 let stale = entry?.1.text != nil && r.text != nil && entry?.1.text != r.text
@@ -106,6 +109,7 @@ struct Cues: ParsableCommand {
                 o.set("pack", entry?.0.name)
                 o.set("present", present)
                 o.set("stale", stale)
+                if let full = r.shortFor { o.set("short_for", full.rawValue) }
                 rows.append(o.json)
                 table.append([r.id.rawValue, r.kind.rawValue, present ? (stale ? "stale" : "yes") : "MISSING",
                               entry?.0.name ?? "-", r.text ?? ""])

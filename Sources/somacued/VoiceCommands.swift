@@ -64,6 +64,7 @@ func deliveryHint(_ id: CueID) -> String {
     if ends("hold") { return "quiet, almost still" }
     if ends("release") { return "slower still, letting go as you speak" }
     if ends("rest") || s == "rest" || s == "integrate" { return "soft and settled" }
+    if s.hasSuffix("-short") { return "a brief reminder for later repetitions, same pace as the full one; optional" }
     if ends("closing") || s == "session-end" { return "warm, unhurried close" }
     if s.hasSuffix(".focus") { return "thoughtful, a gentle reminder" }
     if ["paused", "resumed", "stopped", "last-rep", "only-rep", "begin", "next-exercise"].contains(s) { return "short and clear" }

@@ -23,7 +23,10 @@ struct RenderChecksumE2ETests {
         // samples (with espeak-ng: 16,577,290 frames, 0xe1e0eae81573f3c5).
         // And again when the pacing guide (on by default) joined the mix: same length, the guide
         // under every phase but the closing (without it: 0x3d79fb1f8498e94f).
-        #expect(wav.samples.count == 2 * 16_083_971, "frames \(wav.samples.count / 2)")
-        #expect(h == 0x963e_f3c9_50af_43c5, "checksum \(String(h, radix: 16))")
+        // Changed on purpose again with progressive instructions: later repetitions speak the
+        // exercise's short prompt, so at tempo 2 their contractions (and the releases, 3x as long)
+        // are shorter (with only full instructions: 16,083,971 frames, 0x963ef3c950af43c5).
+        #expect(wav.samples.count == 2 * 11_101_977, "frames \(wav.samples.count / 2)")
+        #expect(h == 0x8175_846a_b0aa_638b, "checksum \(String(h, radix: 16))")
     }
 }
