@@ -19,7 +19,7 @@ t1=$SECONDS
 # machine) run one at a time, after the rest: two daemons playing into the one pipe sink, or two
 # captures reading its FIFO, corrupt each other's capture. Swift Testing runs suites in parallel
 # and `.serialized` orders tests within a suite only.
-audio_suites='EndToEndTests\.(DaemonTests|RestoreTests|DeviceLossTests|ServiceTests|HistoryTests|RestartTests|MPRISTests|NavigationTests|ForegroundPlayTests)'
+audio_suites='EndToEndTests\.(DaemonTests|RestoreTests|DeviceLossTests|ServiceTests|HistoryTests|RestartTests|MPRISTests|NavigationTests|ForegroundPlayTests|LibraryRefreshTests)'
 if [ $# -eq 0 ]; then
   swift test --skip-build --skip "$audio_suites"
   swift test --skip-build --filter "$audio_suites" --no-parallel

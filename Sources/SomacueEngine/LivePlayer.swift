@@ -82,6 +82,8 @@ public final class LivePlayer {
     public private(set) var paths: Paths
     public private(set) var config: Config
     public private(set) var library: Library
+    /// The files `library` was read from (LibraryRefresh.swift).
+    var libraryFiles = LibraryFiles()
     let configPath: String?
     let logLine: (LogLevel, String) -> Void
     var active: Active?
@@ -103,6 +105,7 @@ public final class LivePlayer {
         self.configPath = configPath
         self.logLine = log
         (config, _) = try loadConfig(explicitPath: configPath, paths: paths)
+        libraryFiles = LibraryFiles.scan(paths: paths)
         library = Library.load(paths: paths)
         volumes = (config.masterVolume, config.voiceVolume, config.toneVolume)
         for d in library.diagnostics { log(.warning, "library: \(d)") }
@@ -125,6 +128,12 @@ public final class LivePlayer {
     // MARK: Commands
 
     public func handle(_ command: Command) -> Result<JSON, ProtocolError> {
+        switch command {
+        case .start, .sessions:
+            // New, changed and removed session, exercise and voice files count without `reload`.
+            refreshLibrary()
+        default: break
+        }
         switch command {
         case .start(let args): return start(args)
         case .pause where state == .waitingForDevice: return setWaitTarget(.paused)
@@ -422,6 +431,12 @@ public final class LivePlayer {
 
     // MARK: Reload
 
+    /// Takes a library read again after its files changed (LibraryRefresh.swift).
+    func adoptLibrary(_ fresh: Library) {
+        library = fresh
+        durations = nil
+    }
+
     public func reload() -> Result<JSON, ProtocolError> {
         let newConfig: Config
         do { (newConfig, _) = try loadConfig(explicitPath: configPath, paths: paths) } catch {
@@ -429,6 +444,7 @@ public final class LivePlayer {
             return .failure(ProtocolError(.reloadFailed, "the configuration has errors; nothing was changed",
                                           extra: [("diagnostics", .array(error.message.split(separator: "\n").map { .string(String($0)) }))]))
         }
+        let files = LibraryFiles.scan(paths: paths)
         let newLibrary = Library.load(paths: paths)
         let errors = newLibrary.diagnostics.filter { $0.severity == .error }
         if !errors.isEmpty {
@@ -438,6 +454,7 @@ public final class LivePlayer {
         }
         config = newConfig
         library = newLibrary
+        libraryFiles = files
         durations = nil
         liveTempo = nil
         if active == nil { volumes = (config.masterVolume, config.voiceVolume, config.toneVolume) }
