@@ -111,7 +111,7 @@ struct Cues: ParsableCommand {
                 o.set("stale", stale)
                 if let full = r.shortFor { o.set("short_for", full.rawValue) }
                 rows.append(o.json)
-                table.append([r.id.rawValue, r.kind.rawValue, present ? (stale ? "stale" : "yes") : "MISSING",
+                table.append([r.id.rawValue, r.kind.rawValue, present ? (stale ? "stale" : "yes") : (r.shortFor != nil ? "optional" : "MISSING"),
                               entry?.0.name ?? "-", r.text ?? ""])
             }
             Platform.writeStdout(json ? JSON.array(rows).pretty + "\n" : formatTable(table))
