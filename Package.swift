@@ -84,7 +84,7 @@ let package = Package(
             name: "somacue-alloc-probe",
             dependencies: ["SomacueAudio", "SomacueCore", .product(name: "MallocInterposerSwift", package: "malloc-interposer")]
         ),
-        .testTarget(name: "SomacueCoreTests", dependencies: ["SomacueCore"]),
+        .testTarget(name: "SomacueCoreTests", dependencies: ["SomacueCore", "SomacueProtocol"]),
         .testTarget(name: "SomacueAudioTests", dependencies: ["SomacueAudio", "SomacueEngine"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SomacueCore", "SomacuePlatform"], exclude: ["Fixtures"]),
         .testTarget(name: "SomacueProtocolTests", dependencies: ["SomacueProtocol"]),

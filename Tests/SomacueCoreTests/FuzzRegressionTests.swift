@@ -1,11 +1,13 @@
 import Foundation
 import Testing
 import SomacueCore
+import SomacueProtocol
 
-/// Replays every input the fuzzers ever crashed on (`Fuzz/regressions/{toml,schema,compiler}/`)
-/// through the same path as the fuzz target: parse, every schema reader, diagnostics, plan and
-/// compile. Before its fix each of these trapped; the checks below must hold for all of them.
-@Suite("Fuzz regressions (core)")
+/// Replays every input the fuzzers ever crashed on (`Fuzz/regressions/<target>/`) through the
+/// same path as its fuzz target: TOML parse, every schema reader and their diagnostics; plan and
+/// compile; the JSON parser; framing and request parsing. Before its fix each of these trapped
+/// or broke an invariant; the checks below must hold for all of them.
+@Suite("Fuzz regressions")
 struct FuzzRegressionTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz/regressions")
@@ -68,4 +70,38 @@ struct FuzzRegressionTests {
             #expect(zip(t.events, t.events.dropFirst()).allSatisfy { $0.frame <= $1.frame }, "\(name)")
         }
     }
+
+    @Test("JSON inputs parse or fail within the input, and written values read back")
+    func json() {
+        for (name, bytes) in Self.inputs("json") {
+            do {
+                let value = try parseJSON(bytes)
+                #expect((try? parseJSON(Array(value.compact.utf8))) != nil, "\(name)")
+            } catch {
+                #expect(error.offset >= 0 && error.offset <= bytes.count, "\(name): \(error)")
+            }
+        }
+    }
+
+    @Test("request lines are answered with one line of valid JSON")
+    func requests() {
+        for (name, bytes) in Self.inputs("request") {
+            var framer = LineFramer()
+            framer.feed(bytes)
+            var lines: [[UInt8]] = []
+            while case .line(let l)? = framer.nextLine() { lines.append(l) }
+            for line in lines {
+                switch parseRequest(line) {
+                case .success(let r):
+                    #expect(parseRequest(Array(encodeRequest(id: r.id, command: r.command).utf8)).isSuccess, "\(name)")
+                case .failure(let f):
+                    #expect((try? parseJSON(Array(f.reply.utf8))) != nil, "\(name): \(f.reply)")
+                }
+            }
+        }
+    }
+}
+
+extension Result {
+    fileprivate var isSuccess: Bool { if case .success = self { true } else { false } }
 }
