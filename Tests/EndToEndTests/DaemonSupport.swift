@@ -261,14 +261,44 @@ final class TestDaemon {
 
     func connect() throws -> ControlConnection { try ControlConnection(path: socket) }
 
-    func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            let end = Date().addingTimeInterval(3)
-            while process.isRunning && Date() < end { usleep(20_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+    func stop() { Self.end(process) }
+
+    /// SIGTERM, SIGKILL if it is still running 3 s later; returns once it has exited.
+    static func end(_ p: Process) {
+        if p.isRunning { kill(p.processIdentifier, SIGTERM) }
+        let deadline = Date().addingTimeInterval(3)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+    }
+
+    /// Another somacued on this daemon's environment (its socket, config and state) and `extra`,
+    /// writing its stderr and stdout to `name` in the home folder; returns once its socket
+    /// answers. With `journal`, `JOURNAL_STREAM` names that file, so the daemon writes as it
+    /// would to journald (a `<N>` priority before every line).
+    func launch(log name: String, extra: [String: String] = [:], journal: Bool = false) throws -> (Process, URL) {
+        var environment = env
+        for (k, v) in extra { environment[k] = v }
+        let log = home.appendingPathComponent(name)
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        if journal {
+            var st = stat()
+            guard stat(log.path, &st) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            environment["JOURNAL_STREAM"] = "\(st.st_dev):\(st.st_ino)"
         }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: E2E.somacued)
+        p.arguments = ["serve"]
+        p.environment = environment
+        let h = try FileHandle(forWritingTo: log)
+        p.standardError = h
+        p.standardOutput = h
+        try p.run()
+        for _ in 0..<200 {
+            if (try? ControlConnection(path: socket)) != nil { break }
+            usleep(50_000)
+        }
+        return (p, log)
     }
 
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }

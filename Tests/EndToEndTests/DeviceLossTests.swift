@@ -45,33 +45,11 @@ struct DeviceLossTests {
         deinit { stop() }
     }
 
-    /// A daemon on `pulse` with `d`'s library, config and state. Its stderr and stdout go to
-    /// `own-pulse.log` in `d`'s home; with `journal`, `JOURNAL_STREAM` names that file, so the
-    /// daemon writes as it would to journald (a `<N>` priority before every line).
+    /// A daemon on `pulse` with `d`'s library, config and state (`d`'s own daemon is stopped),
+    /// logging to `own-pulse.log`.
     static func launch(_ d: TestDaemon, _ pulse: PrivatePulse, journal: Bool = false) throws -> Process {
         d.stop()
-        var env = d.env
-        for (k, v) in pulse.env { env[k] = v }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: E2E.somacued)
-        p.arguments = ["serve"]
-        let log = d.home.appendingPathComponent("own-pulse.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        if journal {
-            var st = stat()
-            try #require(stat(log.path, &st) == 0)
-            env["JOURNAL_STREAM"] = "\(st.st_dev):\(st.st_ino)"
-        }
-        p.environment = env
-        let h = try FileHandle(forWritingTo: log)
-        p.standardError = h
-        p.standardOutput = h
-        try p.run()
-        for _ in 0..<200 {
-            if (try? ControlConnection(path: d.socket)) != nil { break }
-            usleep(50_000)
-        }
-        return p
+        return try d.launch(log: "own-pulse.log", extra: pulse.env, journal: journal).0
     }
 
     func waitFor(_ c: ControlConnection, _ state: String, timeout: Double = 20) throws -> [String: Any] {
@@ -107,7 +85,7 @@ struct DeviceLossTests {
         let k = try #require(segments.firstIndex { $0["phase"] as? String == "release" })
         let phaseStart = try #require(segments[k]["frame"] as? Int)
         let p = try Self.launch(d, pulse)
-        defer { RestoreTests.end(p) }
+        defer { TestDaemon.end(p) }
         let c = try d.connect()
         _ = try c.data("start", ["session": "daemon-test"])
         _ = try daemonTests.waitUntil(c) { daemonTests.elapsed($0) >= Double(phaseStart) / 48_000 + 0.4 }
@@ -154,7 +132,7 @@ struct DeviceLossTests {
         let d = try TestDaemon()
         defer { d.stop() }
         let p = try Self.launch(d, pulse, journal: true)
-        defer { RestoreTests.end(p) }
+        defer { TestDaemon.end(p) }
         let c = try d.connect()
         _ = try c.data("start", ["session": "daemon-test"])
         _ = try waitFor(c, "playing")
@@ -174,7 +152,7 @@ struct DeviceLossTests {
         _ = try c.data("start", ["session": "daemon-test"])
         _ = try waitFor(c, "playing")
         _ = try c.data("stop")
-        RestoreTests.end(p)
+        TestDaemon.end(p)
 
         let text = try String(contentsOf: d.home.appendingPathComponent("own-pulse.log"), encoding: .utf8)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)

@@ -7,33 +7,6 @@ import Testing
 /// from there.
 @Suite("Restore", .serialized)
 struct RestoreTests {
-    /// Another somacued on `d`'s environment (its socket, config and state).
-    static func launch(_ d: TestDaemon, log name: String) throws -> (Process, URL) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: E2E.somacued)
-        p.arguments = ["serve"]
-        p.environment = d.env
-        let log = d.home.appendingPathComponent(name)
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let h = try FileHandle(forWritingTo: log)
-        p.standardError = h
-        p.standardOutput = h
-        try p.run()
-        for _ in 0..<200 {
-            if (try? ControlConnection(path: d.socket)) != nil { break }
-            usleep(50_000)
-        }
-        return (p, log)
-    }
-
-    static func end(_ p: Process) {
-        if p.isRunning { kill(p.processIdentifier, SIGTERM) }
-        let deadline = Date().addingTimeInterval(3)
-        while p.isRunning && Date() < deadline { usleep(20_000) }
-        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        p.waitUntilExit()
-    }
-
     @Test func killedMidSessionComesBackPausedAndResumesExactlyFromThePhaseStart() throws {
         let pulse = try #require(Pulse.shared, "headless PulseAudio could not be started")
         let daemonTests = DaemonTests()
@@ -60,8 +33,8 @@ struct RestoreTests {
         kill(d.process.processIdentifier, SIGKILL)
         d.process.waitUntilExit()
 
-        let (second, log) = try Self.launch(d, log: "second.log")
-        defer { Self.end(second) }
+        let (second, log) = try d.launch(log: "second.log")
+        defer { TestDaemon.end(second) }
         let c2 = try d.connect()
         let status = try c2.data("status")
         #expect(status["state"] as? String == "paused", "\(status) \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
@@ -106,8 +79,8 @@ struct RestoreTests {
         // SIGTERM (systemctl --user restart) fades out and exits, and keeps the session.
         d.stop()
         #expect(d.process.terminationStatus == 0)
-        let (second, _) = try Self.launch(d, log: "restart.log")
-        defer { Self.end(second) }
+        let (second, _) = try d.launch(log: "restart.log")
+        defer { TestDaemon.end(second) }
         let c2 = try d.connect()
         let status = try c2.data("status")
         #expect(status["state"] as? String == "paused" && status["restored"] as? Bool == true, "\(status)")
@@ -127,9 +100,9 @@ struct RestoreTests {
 
         // Cut short by a crash: moved aside, reported once, idle.
         try #"{"version":1,"session":"daemon-test","posi"#.write(to: stateFile, atomically: true, encoding: .utf8)
-        let (first, log1) = try Self.launch(d, log: "damaged.log")
+        let (first, log1) = try d.launch(log: "damaged.log")
         #expect(try d.connect().data("status")["state"] as? String == "idle")
-        Self.end(first)
+        TestDaemon.end(first)
         let text1 = try String(contentsOf: log1, encoding: .utf8)
         #expect(text1.contains("is damaged") && text1.contains("state.json.corrupt-"), "\(text1)")
         #expect(!FileManager.default.fileExists(atPath: stateFile.path))
@@ -146,9 +119,9 @@ struct RestoreTests {
                 "started": HistoryTests.iso(savedAt), "saved": HistoryTests.iso(savedAt), "inputs": inputs,
             ]
             try JSONSerialization.data(withJSONObject: state).write(to: stateFile)
-            let (p, log) = try Self.launch(d, log: "outdated.log")
+            let (p, log) = try d.launch(log: "outdated.log")
             #expect(try d.connect().data("status")["state"] as? String == "idle")
-            Self.end(p)
+            TestDaemon.end(p)
             #expect(try String(contentsOf: log, encoding: .utf8).contains("recorded as interrupted"))
             #expect(!FileManager.default.fileExists(atPath: stateFile.path))
         }
