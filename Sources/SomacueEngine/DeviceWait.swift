@@ -107,29 +107,15 @@ extension LivePlayer {
     /// PortAudio again, a fresh mixer held at `frame` on the session's current timeline, and a
     /// new stream on the configured device.
     func reopen(_ a: Active, at frame: Int64) -> Result<Void, ProtocolError> {
-        do { try PortAudio.initialize() } catch {
-            return .failure(ProtocolError(.deviceError, "cannot start PortAudio: \(error)"))
-        }
-        let device: OutputDeviceInfo
-        do { device = try PortAudio.resolveOutputDevice(config.device) } catch {
-            PortAudio.terminate()
-            return .failure(ProtocolError(.deviceError, "\(error)".dropPrefix("somacue: ")))
-        }
         let t = a.timeline
         let mixer = MixerState.allocate(events: a.loaded.kernelEvents(for: t), totalFrames: t.frames.value,
                                         master: Float(volumes.master), voice: Float(volumes.voice), tone: Float(volumes.tone),
                                         guide: a.loaded.guideSegments(for: t))
         MixerState.holdBeforeStart(mixer, at: frame)
         let stream: PortAudioOutputStream
-        do {
-            stream = try PortAudioOutputStream(device: device, sampleRate: t.sampleRate, channels: 2, framesPerBuffer: 0,
-                                               suggestedLatency: config.latencyMs / 1000, callback: mixerStreamCallback,
-                                               userData: UnsafeMutableRawPointer(mixer))
-            try stream.start()
-        } catch {
-            MixerState.deallocate(mixer)
-            PortAudio.terminate()
-            return .failure(ProtocolError(.deviceError, "\(error)".dropPrefix("somacue: ")))
+        switch openStream(playing: mixer, rate: t.sampleRate) {
+        case .success(let opened): stream = opened.stream
+        case .failure(let e): return .failure(e)
         }
         // The old stream is closed, so its mixer is no longer read by any thread.
         MixerState.deallocate(a.mixer)

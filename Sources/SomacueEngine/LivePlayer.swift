@@ -230,32 +230,41 @@ public final class LivePlayer {
         do { loaded = try LoadedSession(plan: planned, quality: ResamplerQuality(config: config), voiceLUFS: config.voiceLUFS, toneLUFS: config.toneLUFS) } catch {
             return .failure(ProtocolError(.invalidSession, error.message.dropPrefix("somacue: ")))
         }
-        do { try PortAudio.initialize() } catch {
-            return .failure(ProtocolError(.deviceError, "cannot start PortAudio: \(error)"))
-        }
-        let device: OutputDeviceInfo
-        do { device = try PortAudio.resolveOutputDevice(config.device) } catch {
-            PortAudio.terminate()
-            return .failure(ProtocolError(.deviceError, "\(error)".dropPrefix("somacue: ")))
-        }
         var cfg = config
         cfg.masterVolume = volumes.master
         cfg.voiceVolume = volumes.voice
         cfg.toneVolume = volumes.tone
         let mixer = loaded.makeMixer(config: cfg)
         if let holdAt { MixerState.holdBeforeStart(mixer, at: holdAt) }
-        let stream: PortAudioOutputStream
+        let opened: (stream: PortAudioOutputStream, device: String)
+        switch openStream(playing: mixer, rate: planned.timeline.sampleRate) {
+        case .success(let o): opened = o
+        case .failure(let e): return .failure(e)
+        }
+        return .success(Active(loaded: loaded, mixer: mixer, stream: opened.stream, device: opened.device, voice: voice))
+    }
+
+    /// Starts PortAudio, finds the configured device and starts a stream on it that plays
+    /// `mixer`. On success the stream holds one PortAudio reference (`closeActive` lets it go);
+    /// on failure PortAudio is released and the mixer freed.
+    func openStream(playing mixer: UnsafeMutablePointer<MixerState>, rate: SampleRate)
+        -> Result<(stream: PortAudioOutputStream, device: String), ProtocolError> {
+        do { try PortAudio.initialize() } catch {
+            MixerState.deallocate(mixer)
+            return .failure(ProtocolError(.deviceError, "cannot start PortAudio: \(error)"))
+        }
         do {
-            stream = try PortAudioOutputStream(device: device, sampleRate: planned.timeline.sampleRate, channels: 2, framesPerBuffer: 0,
-                                               suggestedLatency: config.latencyMs / 1000, callback: mixerStreamCallback,
-                                               userData: UnsafeMutableRawPointer(mixer))
+            let device = try PortAudio.resolveOutputDevice(config.device)
+            let stream = try PortAudioOutputStream(device: device, sampleRate: rate, channels: 2, framesPerBuffer: 0,
+                                                   suggestedLatency: config.latencyMs / 1000, callback: mixerStreamCallback,
+                                                   userData: UnsafeMutableRawPointer(mixer))
             try stream.start()
+            return .success((stream, device.name))
         } catch {
             MixerState.deallocate(mixer)
             PortAudio.terminate()
             return .failure(ProtocolError(.deviceError, "\(error)".dropPrefix("somacue: ")))
         }
-        return .success(Active(loaded: loaded, mixer: mixer, stream: stream, device: device.name, voice: voice))
     }
 
     func pause() -> Result<JSON, ProtocolError> {
