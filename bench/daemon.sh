@@ -43,26 +43,17 @@ c0=$(cpu $daemon); sleep 60; c1=$(cpu $daemon)
 idle_cpu=$(python3 -c "print(f'{$c1 - $c0:.2f}')")
 idle_rss=$(awk '/VmRSS/ {print int($2 / 1024 + 0.5)}' "/proc/$daemon/status")
 
-# Runs hyperfine ROUNDS times over the two commands (each -r RUNS, alternating between rounds)
-# and prints the medians of both over all runs and the median of the per-round ratios.
+. bench/compare.sh
+# compare ROUNDS RUNS CMD1 CMD2: "A ms vs B ms = Rx", the median times of both over all runs
+# and the median of the per-round ratios (compare_rounds, 20 warm-up runs).
 compare() {
-  local rounds=$1 runs=$2; shift 2
-  for r in $(seq "$rounds"); do
-    hyperfine -N -w 20 -r "$runs" --export-json "$tmp/cmp.$r.json" "$@" >/dev/null 2>&1
-  done
-  python3 - "$tmp" "$rounds" <<'PY'
-import json, statistics, sys
-tmp, rounds = sys.argv[1], int(sys.argv[2])
-res = [json.load(open(f"{tmp}/cmp.{r}.json"))["results"] for r in range(1, rounds + 1)]
-a = statistics.median([t for rr in res for t in rr[0]["times"]])
-b = statistics.median([t for rr in res for t in rr[1]["times"]])
-ratio = statistics.median([rr[0]["median"] / rr[1]["median"] for rr in res])
-print(f"{a * 1000:.2f} ms vs {b * 1000:.2f} ms = {ratio:.2f}x")
-PY
+  local a b ratio
+  read -r a _ b _ ratio _ < <(compare_rounds "$1" "$2" 20 "${@:3}")
+  python3 -c "print(f'{$a * 1000:.2f} ms vs {$b * 1000:.2f} ms = {$ratio:.2f}x')"
 }
 
-# 2. status round trip against mpc status, and with other clients connected (subscribed, so
-#    the idle timeout leaves them be; 63 others and the one asking fill max_clients = 64).
+# 2. status round trip against mpc status, and with other clients connected (subscribed and
+#    reading, so the idle timeout leaves them be; 63 others and the one asking fill max_clients = 64).
 ratio=$(compare 5 200 "$bin/somacue status" "mpc status")
 clients=""
 for n in 1 16 63; do
@@ -74,7 +65,11 @@ for i in range(n):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(path)
     s.sendall(b'{"id": 1, "cmd": "subscribe"}\n')
-    s.recv(4096)
+    # The greeting and the reply: a subscriber that leaves bytes unread is closed after
+    # client_timeout.
+    got = b""
+    while got.count(b"\n") < 2:
+        got += s.recv(4096)
     conns.append(s)
 open(ready, "w").close()
 time.sleep(600)

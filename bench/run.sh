@@ -18,26 +18,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export SOMACUE_DATA_DIR=$PWD XDG_CONFIG_HOME=$tmp/config XDG_CACHE_HOME=$tmp/cache
 
-# Runs hyperfine ROUNDS times over the commands (each -r RUNS), and prints per command its
-# median wall time and mean CPU time (user + system) over all rounds, then the ratios of the
-# first command against the second as "wall cpu" (medians of the per-round ratios).
-compare() {
-  local rounds=$1 runs=$2; shift 2
-  for r in $(seq "$rounds"); do
-    hyperfine -N -w 1 -r "$runs" --export-json "$tmp/cmp.$r.json" "$@" >/dev/null 2>&1
-  done
-  python3 - "$tmp" "$rounds" <<'PY'
-import json, statistics, sys
-tmp, rounds = sys.argv[1], int(sys.argv[2])
-res = [json.load(open(f"{tmp}/cmp.{r}.json"))["results"] for r in range(1, rounds + 1)]
-n = len(res[0])
-wall = [statistics.median([t for rr in res for t in rr[i]["times"]]) for i in range(n)]
-cpu = [statistics.mean([rr[i]["user"] + rr[i]["system"] for rr in res]) for i in range(n)]
-rw = statistics.median([rr[0]["median"] / rr[1]["median"] for rr in res])
-rc = statistics.median([(rr[0]["user"] + rr[0]["system"]) / (rr[1]["user"] + rr[1]["system"]) for rr in res])
-print(" ".join(f"{w:.6f} {c:.6f}" for w, c in zip(wall, cpu)), f"{rw:.3f} {rc:.3f}")
-PY
-}
+. bench/compare.sh
+# compare ROUNDS RUNS CMD...: see compare_rounds; one warm-up run.
+compare() { compare_rounds "$1" "$2" 1 "${@:3}"; }
 
 sessions_json=$("$bin/somacue" sessions --json)
 longest=$(python3 -c 'import json,sys; print(max(json.load(sys.stdin), key=lambda s: s["duration"])["id"])' <<<"$sessions_json")
