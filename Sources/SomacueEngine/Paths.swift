@@ -17,10 +17,7 @@ public struct Paths: Sendable {
     /// the binary, the checkout around a build folder, XDG_DATA_HOME and XDG_DATA_DIRS); never the
     /// checkout this binary was compiled from.
     public static func discover() throws(EngineError) -> Paths {
-        let user: String = {
-            if let x = Platform.env("XDG_CONFIG_HOME") { return x + "/somacue" }
-            return (Platform.env("HOME") ?? "/root") + "/.config/somacue"
-        }()
+        let user = (Platform.baseDirectory(.config) ?? "/root/.config") + "/somacue"
         switch DataDirectory.locate() {
         case .success(let dir): return Paths(dataDir: dir, userDir: user)
         case .failure(let notFound): throw EngineError("somacue: \(notFound)", status: ExitStatus.noInput)

@@ -22,8 +22,7 @@ public struct TTSSynthesizer: Sendable {
     }
 
     public static var defaultCacheDir: String {
-        let base = Platform.env("XDG_CACHE_HOME") ?? ((Platform.env("HOME") ?? "/root") + "/.cache")
-        return base + "/somacue/tts"
+        (Platform.cacheDirectory() ?? "/root/.cache/somacue") + "/tts"
     }
 
     /// The cached file for `text`, made now if it is not there yet.

@@ -31,13 +31,10 @@ public struct InstallLayout: Sendable, Equatable {
         guard let home = Platform.env("HOME"), home.hasPrefix("/") else {
             return .failure(InstallError("HOME is not set to an absolute path; set it (the units go to ~/.config/systemd/user)", status: ExitStatus.usage))
         }
-        func xdg(_ name: String, _ fallback: String) -> String {
-            if let v = Platform.env(name), v.hasPrefix("/") { return trimmed(v) }
-            return home + fallback
-        }
+        // HOME is absolute, so the base directories are known.
+        func xdg(_ kind: Platform.BaseDirectory) -> String { trimmed(Platform.baseDirectory(kind) ?? home) }
         let chosen = prefix.map { trimmed(Platform.absolute($0)) } ?? home + "/.local"
-        return .success(InstallLayout(prefix: chosen, configHome: xdg("XDG_CONFIG_HOME", "/.config"),
-                                      dataHome: xdg("XDG_DATA_HOME", "/.local/share")))
+        return .success(InstallLayout(prefix: chosen, configHome: xdg(.config), dataHome: xdg(.data)))
     }
 
     static func trimmed(_ path: String) -> String {

@@ -29,11 +29,7 @@ extension Platform {
 
     /// `$XDG_CACHE_HOME/somacue`, else `$HOME/.cache/somacue`; nil when neither variable is set
     /// (or XDG_CACHE_HOME is relative, which the XDG rules say to ignore and HOME is missing).
-    public static func cacheDirectory() -> String? {
-        if let x = env("XDG_CACHE_HOME"), x.hasPrefix("/") { return x + "/somacue" }
-        if let h = env("HOME"), h.hasPrefix("/") { return h + "/.cache/somacue" }
-        return nil
-    }
+    public static func cacheDirectory() -> String? { baseDirectory(.cache).map { $0 + "/somacue" } }
 
     /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so a
     /// reader sees the old file or the new one, never half of one. Creates the parent

@@ -11,11 +11,7 @@ import SomacueProtocol
 
 public enum Records {
     /// `$XDG_STATE_HOME/somacue`, else `~/.local/state/somacue`; nil without either variable.
-    public static func stateDirectory() -> String? {
-        if let state = Platform.env("XDG_STATE_HOME"), state.hasPrefix("/") { return state + "/somacue" }
-        guard let home = Platform.env("HOME"), home.hasPrefix("/") else { return nil }
-        return home + "/.local/state/somacue"
-    }
+    public static func stateDirectory() -> String? { Platform.baseDirectory(.state).map { $0 + "/somacue" } }
 
     public static func historyPath() -> String? { stateDirectory().map { $0 + "/history.jsonl" } }
 }

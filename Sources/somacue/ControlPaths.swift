@@ -5,9 +5,5 @@ import SomacuePlatform
 
 enum ControlPaths {
     /// $XDG_STATE_HOME/somacue, else ~/.local/state/somacue.
-    static func stateDirectory() -> String? {
-        if let state = Platform.env("XDG_STATE_HOME"), state.hasPrefix("/") { return state + "/somacue" }
-        guard let home = Platform.env("HOME") else { return nil }
-        return home + "/.local/state/somacue"
-    }
+    static func stateDirectory() -> String? { Platform.baseDirectory(.state).map { $0 + "/somacue" } }
 }
