@@ -306,6 +306,18 @@ final class TestDaemon {
     deinit { stop() }
 }
 
+extension DaemonTests {
+    /// The render of the daemon-test session (what a daemon must play), and the segment and
+    /// frame where its first release phase starts (where the restore and device-loss tests
+    /// interrupt it).
+    func renderAndFirstRelease(_ d: TestDaemon) throws -> (expected: [Int16], segment: Int, phaseStart: Int) {
+        let expected = try render(d)
+        let segments = try #require(try timeline(d)["segments"] as? [[String: Any]])
+        let k = try #require(segments.firstIndex { $0["phase"] as? String == "release" })
+        return (expected, k, try #require(segments[k]["frame"] as? Int))
+    }
+}
+
 /// Finds `needle` in `hay` starting the search at `from`; returns the index or nil.
 func find(_ needle: ArraySlice<Int16>, in hay: [Int16], from: Int = 0) -> Int? {
     guard !needle.isEmpty, hay.count >= needle.count else { return nil }

@@ -80,10 +80,7 @@ struct DeviceLossTests {
         let daemonTests = DaemonTests()
         let d = try TestDaemon()
         defer { d.stop() }
-        let expected = try daemonTests.render(d)
-        let segments = try #require(try daemonTests.timeline(d)["segments"] as? [[String: Any]])
-        let k = try #require(segments.firstIndex { $0["phase"] as? String == "release" })
-        let phaseStart = try #require(segments[k]["frame"] as? Int)
+        let (expected, _, phaseStart) = try daemonTests.renderAndFirstRelease(d)
         let p = try Self.launch(d, pulse)
         defer { TestDaemon.end(p) }
         let c = try d.connect()

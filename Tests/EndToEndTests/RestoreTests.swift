@@ -12,11 +12,8 @@ struct RestoreTests {
         let daemonTests = DaemonTests()
         let d = try TestDaemon()
         defer { d.stop() }
-        let expected = try daemonTests.render(d)
-        let segments = try #require(try daemonTests.timeline(d)["segments"] as? [[String: Any]])
         // Kill it inside the first release phase.
-        let k = try #require(segments.firstIndex { $0["phase"] as? String == "release" })
-        let phaseStart = try #require(segments[k]["frame"] as? Int)
+        let (expected, k, phaseStart) = try daemonTests.renderAndFirstRelease(d)
         let c = try d.connect()
         _ = try c.data("start", ["session": "daemon-test"])
         _ = try daemonTests.waitUntil(c) { daemonTests.elapsed($0) >= Double(phaseStart) / 48_000 + 0.4 }

@@ -134,45 +134,39 @@ struct LimitTests {
         }
     }
 
-    /// Blank lines are skipped by the framer and are no request: they must not keep a
-    /// connection's slot.
-    @Test func blankLinesDoNotResetTheIdleTimer() throws {
+    /// Sends `chunks` one every 100 ms (for at most 8 s) to a server with a 0.5 s idle timeout;
+    /// returns after how many seconds the server closed the connection, nil if it never did.
+    func closedWhileSending(_ chunks: [[UInt8]]) throws -> (after: Double?, log: LogCapture, handled: Int) {
         let h = Harness(config: config { $0.clientTimeout = 0.5 })
         try h.start()
         defer { h.cleanup() }
         let c = try h.connectGreeted()
         let started = Date()
-        var closed = false
-        // A blank line every 100 ms for up to 8 s; the timeout is 0.5 s.
-        while !closed && Date().timeIntervalSince(started) < 8 {
-            c.send("\r\n\n")
-            closed = !c.fill(timeout: 0.1) && c.sawEOF
+        for chunk in chunks where Date().timeIntervalSince(started) < 8 {
+            c.send(chunk)
+            if !c.fill(timeout: 0.1) && c.sawEOF { return (Date().timeIntervalSince(started), h.log, h.player.handledCount) }
         }
-        #expect(closed, "a client sending only blank lines kept its slot for 8 s")
-        #expect(Date().timeIntervalSince(started) < 6, "closed only after \(Date().timeIntervalSince(started)) s")
-        #expect(h.log.contains("idle for"))
-        #expect(h.player.handledCount == 0)
+        return (nil, h.log, h.player.handledCount)
+    }
+
+    /// Blank lines are skipped by the framer and are no request: they must not keep a
+    /// connection's slot.
+    @Test func blankLinesDoNotResetTheIdleTimer() throws {
+        let r = try closedWhileSending(Array(repeating: Array("\r\n\n".utf8), count: 100))
+        let after = try #require(r.after, "a client sending only blank lines kept its slot for 8 s")
+        #expect(after < 6, "closed only after \(after) s")
+        #expect(r.log.contains("idle for"))
+        #expect(r.handled == 0)
     }
 
     /// The bytes of a line that never ends are no request either.
     @Test func aPartialLineDoesNotResetTheIdleTimer() throws {
-        let h = Harness(config: config { $0.clientTimeout = 0.5 })
-        try h.start()
-        defer { h.cleanup() }
-        let c = try h.connectGreeted()
-        let started = Date()
-        var closed = false
-        var sent = 0
-        // One byte of `{"id":1,"cmd":"ping"` and then spaces, every 100 ms, never a newline.
+        // One byte of `{"id":1,"cmd":"ping"` and then spaces, never a newline.
         let dribble = Array(#"{"id":1,"cmd":"ping""#.utf8) + [UInt8](repeating: 0x20, count: 200)
-        while !closed && sent < dribble.count && Date().timeIntervalSince(started) < 8 {
-            c.send([dribble[sent]])
-            sent += 1
-            closed = !c.fill(timeout: 0.1) && c.sawEOF
-        }
-        #expect(closed, "a client dribbling a partial line kept its slot for \(sent) bytes")
-        #expect(Date().timeIntervalSince(started) < 6, "closed only after \(Date().timeIntervalSince(started)) s")
-        #expect(h.player.handledCount == 0)
+        let r = try closedWhileSending(dribble.map { [$0] })
+        let after = try #require(r.after, "a client dribbling a partial line kept its slot for 8 s")
+        #expect(after < 6, "closed only after \(after) s")
+        #expect(r.handled == 0)
     }
 
     /// A subscriber that stops reading its events loses the exemption once what it was sent
