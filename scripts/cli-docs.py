@@ -9,6 +9,7 @@ DIR holds the built somacue and somacued (default: .build/debug). What comes fro
   completions/somacue.bash, _somacue, somacue.fish
       ArgumentParser's `somacue --generate-completion-script bash|zsh|fish`; session ids, voice
       names and the like are completed at Tab time by `somacue ---completion`, which asks somacued.
+      The fish script gets one change (fish_cursor_in_token below).
   man/somacue.1, man/somacued.1
       the prose below, and every verb, argument and help text from `--experimental-dump-help`.
   man/somacue-config.5
@@ -368,6 +369,25 @@ def config_page(config_text, version):
     return page
 
 
+# --- fish -------------------------------------------------------------------------------------
+
+# ArgumentParser's fish script passes the cursor's offset in the current word as
+# `(__somacue_tokens -tC)`, i.e. `commandline -o -tC`. Debian 12's fish 3.6 refuses `commandline -C`
+# wherever no interactive reader owns the line ("Can not set commandline in non-interactive mode":
+# `complete -C`, scripts, tests), and the custom completions then get no offset and fail. The
+# offset is the length of the word's part before the cursor, `commandline -ct`, which every fish
+# answers in every mode.
+FISH_CURSOR = "(__somacue_tokens -tC)"
+FISH_CURSOR_PORTABLE = "(string length -- (commandline -ct))"
+
+
+def fish_cursor_in_token(script):
+    if FISH_CURSOR not in script:
+        sys.exit("cli-docs: the fish script no longer asks `__somacue_tokens -tC` for the cursor; "
+                 "check fish_cursor_in_token against ArgumentParser's new script")
+    return script.replace(FISH_CURSOR, FISH_CURSOR_PORTABLE)
+
+
 # --- main -------------------------------------------------------------------------------------
 
 def generate(bin_dir):
@@ -380,6 +400,7 @@ def generate(bin_dir):
     files = {}
     for shell, name in (("bash", "somacue.bash"), ("zsh", "_somacue"), ("fish", "somacue.fish")):
         files["completions/" + name] = run([somacue, "--generate-completion-script", shell], clean_env())
+    files["completions/somacue.fish"] = fish_cursor_in_token(files["completions/somacue.fish"])
     files["man/somacue.1"] = somacue_page(light, engine_verbs, version)
     files["man/somacued.1"] = somacued_page(engine, version)
     files["man/somacue-config.5"] = config_page(open(os.path.join(ROOT, "config.toml")).read(), version)

@@ -9,7 +9,7 @@ packages=(
   alsa-utils libasound2-plugins pulseaudio pulseaudio-utils           # tests: headless audio (scripts/headless-pulse.sh, scripts/alsa/)
   golang-github-burntsushi-toml-dev                                   # tests: the toml-test conformance suite
   git systemd util-linux                                              # tests: git ls-files, systemd-analyze, setpriv
-  man-db groff-base bash                                              # tests: man pages render (man -l), bash completion loads
+  man-db groff-base bash zsh fish                                     # tests: man pages render (man -l), the bash, zsh and fish completions
   hyperfine mpd mpc python3-numpy                                     # bench/
   dbus playerctl                                                      # tests: MPRIS on a private bus (dbus-daemon, playerctl)
 )

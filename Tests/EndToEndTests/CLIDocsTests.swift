@@ -42,31 +42,48 @@ struct CLIDocsTests {
         #expect(r.status == 0 && r.stdout.contains("-F _somacue somacue"), "\(r.stdout) \(r.stderr)")
     }
 
-    /// Runs bash's completion function for `line` (the cursor at its end) with the built
-    /// somacue first on PATH, and returns the candidates.
-    static func complete(_ line: String, env: [String: String]) throws -> [String] {
-        let script = """
-            source completions/somacue.bash
-            COMP_LINE="$1"; COMP_POINT=${#COMP_LINE}
-            read -ra COMP_WORDS <<< "$COMP_LINE"
-            [[ "$COMP_LINE" == *" " ]] && COMP_WORDS+=("")
-            COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-            COMPREPLY=()
-            _somacue somacue "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
-            printf '%s\\n' "${COMPREPLY[@]}"
-            """
+    /// The candidates `shell`'s own completion offers for Tab at the end of `line`, with the
+    /// committed completion file loaded and the built somacue first on PATH.
+    /// - bash: the completion function run as bash's programmable completion would run it;
+    /// - zsh: a real line editor on a pseudo-terminal (`Fixtures/shells/zsh-complete.zsh`);
+    /// - fish: `complete -C` (a candidate's description, after a tab, is dropped).
+    static func complete(_ shell: String, _ line: String, env: [String: String]) throws -> [String] {
         var env = env
         env["PATH"] = E2E.products.path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
-        let r = try E2E.run("/bin/bash", ["-c", script, "complete", line], env: env, cwd: E2E.repo)
-        #expect(r.status == 0, "\(line): \(r.stderr)")
-        return r.stdout.split(separator: "\n").map(String.init)
+        let r: E2E.Result
+        switch shell {
+        case "bash":
+            let script = """
+                source completions/somacue.bash
+                COMP_LINE="$1"; COMP_POINT=${#COMP_LINE}
+                read -ra COMP_WORDS <<< "$COMP_LINE"
+                [[ "$COMP_LINE" == *" " ]] && COMP_WORDS+=("")
+                COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+                COMPREPLY=()
+                _somacue somacue "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+                printf '%s\\n' "${COMPREPLY[@]}"
+                """
+            r = try E2E.run("/bin/bash", ["-c", script, "complete", line], env: env, cwd: E2E.repo)
+        case "zsh":
+            let harness = E2E.repo.appendingPathComponent("Tests/EndToEndTests/Fixtures/shells/zsh-complete.zsh").path
+            r = try E2E.run("/usr/bin/timeout", ["60", "/usr/bin/zsh", "-f", harness, E2E.repo.appendingPathComponent("completions").path, line],
+                            env: env, cwd: E2E.repo)
+        case "fish":
+            r = try E2E.run("/usr/bin/fish", ["--no-config", "-c", "source completions/somacue.fish; complete -C $argv[1]", line],
+                            env: env, cwd: E2E.repo)
+        default:
+            preconditionFailure("no completion for \(shell)")
+        }
+        #expect(r.status == 0 && !r.stderr.contains("rror"), "\(shell): \(line): \(r.stderr)")
+        return r.stdout.split(separator: "\n").map { String($0.split(separator: "\t", maxSplits: 1).first ?? "") }
     }
 
-    @Test func bashCompletesVerbsFlagsAndIdsFromTheDaemon() throws {
+    @Test(arguments: ["bash", "zsh", "fish"])
+    func completesVerbsFlagsAndIdsFromTheDaemon(shell: String) throws {
         // A daemon with a session of the user's own that only it knows of: the completion must
         // list it, so the ids come from the daemon (the engine, run with the caller's other
         // config folder, would not see it).
-        let home = E2E.tempDir("complete")
+        let home = E2E.tempDir("complete-\(shell)")
         let runtime = home.appendingPathComponent("run")
         try FileManager.default.createDirectory(at: runtime, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let sessions = home.appendingPathComponent("config/somacue/sessions")
@@ -91,37 +108,43 @@ struct CLIDocsTests {
             kill(daemon.processIdentifier, SIGKILL)
             daemon.waitUntilExit()
         }
-        for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { usleep(50_000) }
-
         var env = E2E.cleanEnvironment(["SOMACUE_SOCKET": socket])
         env.removeValue(forKey: "XDG_RUNTIME_DIR")
-        let verbs = try Self.complete("somacue ", env: env)
+        // The socket file exists from bind, a moment before listen: wait until the daemon answers
+        // (else the completion would fall back to the engine, which lacks the daemon-only id).
+        var answered = false
+        for _ in 0..<200 where !answered {
+            answered = try E2E.run(E2E.somacue, ["ping"], env: env).status == 0
+            if !answered { usleep(50_000) }
+        }
+        #expect(answered, "somacued did not answer on \(socket)")
+        let verbs = try Self.complete(shell, "somacue ", env: env)
         for verb in ["start", "pause", "resume", "toggle", "stop", "goto", "where", "next", "prev", "tempo", "volume", "status", "follow", "ping",
                      "reload", "play", "render", "timeline", "sessions", "exercises", "devices", "validate", "cues", "voices",
                      "voice", "history", "service", "help"] {
             #expect(verbs.contains(verb), "no \(verb) in \(verbs)")
         }
-        let ids = try Self.complete("somacue start ", env: env)
+        let ids = try Self.complete(shell, "somacue start ", env: env)
         #expect(ids.contains("only-the-daemon-knows") && ids.contains("gluteal-release") && ids.contains("release-the-lower-back"), "\(ids)")
-        #expect(try Self.complete("somacue play only-", env: env) == ["only-the-daemon-knows"])
-        #expect(try Self.complete("somacue cues gl", env: env) == ["gluteal-release"])
-        let voices = try Self.complete("somacue start gluteal-release --voice ", env: env)
+        #expect(try Self.complete(shell, "somacue play only-", env: env) == ["only-the-daemon-knows"])
+        #expect(try Self.complete(shell, "somacue cues gl", env: env) == ["gluteal-release"])
+        let voices = try Self.complete(shell, "somacue start gluteal-release --voice ", env: env)
         #expect(Set(voices).isSuperset(of: ["default", "espeak", "flite"]), "\(voices)")
-        let flags = try Self.complete("somacue start gluteal-release --", env: env)
+        let flags = try Self.complete(shell, "somacue start gluteal-release --", env: env)
         for flag in ["--tempo", "--fit", "--voice", "--lead-in", "--replace", "--no-spawn", "--socket"] {
             #expect(flags.contains(flag), "no \(flag) in \(flags)")
         }
-        #expect(Set(try Self.complete("somacue volume ", env: env)) == ["master", "voice", "tone"])
-        #expect(Set(try Self.complete("somacue validate --kind ", env: env)) == ["session", "exercise", "manifest", "config"])
-        #expect(Set(try Self.complete("somacue voice generate --engine ", env: env)) == ["piper", "espeak", "flite"])
-        #expect(try Self.complete("somacue play gluteal-release --f", env: env).contains("--force"))
-        let exercises = try Self.complete("somacue goto ", env: env)
+        #expect(Set(try Self.complete(shell, "somacue volume ", env: env)) == ["master", "voice", "tone"])
+        #expect(Set(try Self.complete(shell, "somacue validate --kind ", env: env)) == ["session", "exercise", "manifest", "config"])
+        #expect(Set(try Self.complete(shell, "somacue voice generate --engine ", env: env)) == ["piper", "espeak", "flite"])
+        #expect(try Self.complete(shell, "somacue play gluteal-release --f", env: env).contains("--force"))
+        let exercises = try Self.complete(shell, "somacue goto ", env: env)
         #expect(exercises.contains("arch-and-flatten") && exercises.contains("back-lift"), "\(exercises)")
-        #expect(try Self.complete("somacue start gluteal-release --at gluteal-", env: env).contains("gluteal-release"))
+        #expect(try Self.complete(shell, "somacue start gluteal-release --at gluteal-", env: env).contains("gluteal-release"))
         // Without a daemon the engine answers (shipped sessions only, from this environment).
         var alone = env
         alone["SOMACUE_SOCKET"] = home.appendingPathComponent("nothing-here").path
-        let engineIDs = try Self.complete("somacue start ", env: alone)
+        let engineIDs = try Self.complete(shell, "somacue start ", env: alone)
         #expect(engineIDs.contains("gluteal-release") && !engineIDs.contains("only-the-daemon-knows"), "\(engineIDs)")
     }
 
