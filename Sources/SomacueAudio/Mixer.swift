@@ -378,6 +378,19 @@ extension MixerState {
     }
 }
 
+extension MixerState {
+    /// Offline rendering in pieces, one state per thread: the timeline plays on from `frame`
+    /// exactly as if it had played up to there. While the transport plays (no pause, seek,
+    /// overlay or volume ramp, which an offline render never has) a block's samples depend only
+    /// on the timeline frames it covers, so pieces rendered by several states join into the
+    /// samples of one pass.
+    public static func placeForRender(_ st: UnsafeMutablePointer<MixerState>, at frame: Int64) {
+        guard case .playing = st.pointee.mode else { preconditionFailure("placeForRender needs a playing transport") }
+        st.pointee.position.store(frame, ordering: .releasing)
+        resetCursor(st)
+    }
+}
+
 @_noLocks
 func resetCursor(_ st: UnsafeMutablePointer<MixerState>) {
     st.pointee.cursor = 0

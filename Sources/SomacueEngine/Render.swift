@@ -44,17 +44,27 @@ func render(_ loaded: LoadedSession, config: Config, to target: RenderTarget, fo
     let floats: UnsafeMutablePointer<Float>? = format == .wavFloat ? .allocate(capacity: block * 2) : nil
     defer { ints.deallocate(); floats?.deallocate() }
     let total = loaded.plan.timeline.frames.value
+    // A second core renders the odd blocks (RenderWorker); this thread the even ones and the writes.
+    let worker = RenderWorker.start(loaded: loaded, config: config, block: block, total: total, float: floats != nil)
+    defer { worker?.finish() }
     var done: Int64 = 0
+    var b = 0
     var lastShown = -1
     let bar = progress ? ProgressBar(label: Platform.basename(path)) : nil
     while done < total {
         let n = Int(min(Int64(block), total - done))
-        mixerRender(mixer, frames: n, into: ints, floatOut: floats)
+        var blockInts = ints, blockFloats = floats
+        if let worker, b % 2 == 1 {
+            (blockInts, blockFloats) = worker.take(block: b)
+        } else {
+            if worker != nil { MixerState.placeForRender(mixer, at: done) }
+            mixerRender(mixer, frames: n, into: ints, floatOut: floats)
+        }
         do {
-            if let floats {
-                try writer.write(UnsafeBufferPointer(start: floats, count: n * 2))
+            if let blockFloats {
+                try writer.write(UnsafeBufferPointer(start: blockFloats, count: n * 2))
             } else {
-                try writer.write(UnsafeBufferPointer(start: ints, count: n * 2))
+                try writer.write(UnsafeBufferPointer(start: blockInts, count: n * 2))
             }
         } catch {
             try? writer.close()
@@ -62,7 +72,9 @@ func render(_ loaded: LoadedSession, config: Config, to target: RenderTarget, fo
                               + "\(formatClock(rate.seconds(FrameCount(total))))): \(error.reason)\(target.failureNote)",
                               status: ExitStatus.cannotCreate)
         }
+        if let worker, b % 2 == 1 { worker.release() }
         done += Int64(n)
+        b += 1
         let percent = Int(done * 100 / total)
         if percent != lastShown { bar?.show(fraction: Double(done) / Double(total)); lastShown = percent }
     }
