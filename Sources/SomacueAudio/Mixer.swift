@@ -270,6 +270,12 @@ public struct MixerState: ~Copyable {
     public let finished = Atomic<Bool>(false)
     /// Frames of the current table's timeline, for readers on other threads.
     public let totalFrames: Atomic<Int64>
+    /// Timeline frames before this one may be rendered: every cue that starts earlier is in
+    /// memory. The daemon's player sets it while cues are still being decoded (`loading`), and
+    /// the timeline waits there, in silence, rather than skip a cue; `Int64.max` when all are
+    /// ready. It only grows; written (atomic max, release) by the control thread and the device
+    /// opener, read by the render thread (acquire).
+    public let playable = Atomic<Int64>(Int64.max)
     public let callbacks = Atomic<Int>(0)
     /// Callbacks that reported an output underflow from the device.
     public let underruns = Atomic<Int>(0)
@@ -581,13 +587,19 @@ func accumulateEdge(_ e: KernelEvent, fade: Int64, cueFrames: Range<Int64>, at k
 @_noLocks
 func playChunk(_ st: UnsafeMutablePointer<MixerState>, at k: Int, frames m: Int, gain g0: Float, step dg: Float) {
     let pos = st.pointee.position.load(ordering: .relaxed)
-    accumulate(st, from: pos, frames: m, at: k)
-    guideAccumulate(st, from: pos, frames: m, at: k)
+    // Never past a cue that is not decoded yet: the frames beyond `playable` stay silent and the
+    // timeline (the pacing guide's too) does not advance through them (it waits).
+    let room = st.pointee.playable.load(ordering: .acquiring) &- pos
+    let n = room >= Int64(m) ? m : (room > 0 ? Int(room) : 0)
+    if n > 0 {
+        accumulate(st, from: pos, frames: n, at: k)
+        guideAccumulate(st, from: pos, frames: n, at: k)
+    }
     for i in 0..<m {
         st.pointee.transportGain[k + i] = g0 + dg * Float(i)
-        st.pointee.timelineFrame[k + i] = pos + Int64(i)
+        st.pointee.timelineFrame[k + i] = i < n ? pos + Int64(i) : -1
     }
-    st.pointee.position.store(pos + Int64(m), ordering: .releasing)
+    st.pointee.position.store(pos + Int64(n), ordering: .releasing)
 }
 
 @_noLocks

@@ -49,6 +49,12 @@ public enum ResamplerQuality: String, CaseIterable, Sendable {
     }
 }
 
+extension ResamplerQuality {
+    /// libsamplerate's version string (part of the decoded-cue cache key). The corresponding C
+    /// function is `src_get_version`.
+    public static var libraryVersion: String { String(cString: src_get_version()) }
+}
+
 /// Output length of a conversion: floor(frames x to / from).
 @inlinable
 public func resampledLength(frames: Int, from: SampleRate, to: SampleRate) -> Int {

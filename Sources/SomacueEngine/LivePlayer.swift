@@ -14,7 +14,7 @@ import Glibc
 /// The device is open only while a session plays or is paused. When idle, the player holds no
 /// stream, no PortAudio instance and asks for no timer.
 public final class LivePlayer {
-    public enum State: String { case idle, playing, paused, waitingForDevice = "waiting_for_device" }
+    public enum State: String { case idle, loading, playing, paused, waitingForDevice = "waiting_for_device" }
     /// How a line of the player's log counts: the session's course is `info`, a device or file
     /// problem the daemon lives with is a `warning` (the daemon maps them to journald priorities).
     public enum LogLevel: Sendable { case info, warning }
@@ -29,7 +29,7 @@ public final class LivePlayer {
         CueRequirement(id: "stopped", kind: .voice, text: BuiltinCue.text("stopped")),
     ]
 
-    final class Active {
+    final class Active: SessionProgress {
         let loaded: LoadedSession
         var timeline: Timeline
         /// Replaced when the device comes back after a loss (see DeviceWait.swift).
@@ -87,6 +87,12 @@ public final class LivePlayer {
     let configPath: String?
     let logLine: (LogLevel, String) -> Void
     var active: Active?
+    /// A session between `start` and `playing` (LiveLoading.swift).
+    var loading: Loading?
+    /// Loading sessions replaced while their device was still opening: closed once it is open.
+    var closingLoads: [Loading] = []
+    /// Set when a session's memory was let go; the next tick trims the heap.
+    var trimSoon = false
     public private(set) var state = State.idle
     var events: [(EventName, [(String, JSON)])] = []
     var token = 0
@@ -128,6 +134,7 @@ public final class LivePlayer {
     // MARK: Commands
 
     public func handle(_ command: Command) -> Result<JSON, ProtocolError> {
+        if let l = loading, l.closeAfterOutput == nil, let r = handleWhileLoading(command, l) { return r }
         switch command {
         case .start, .sessions:
             // New, changed and removed session, exercise and voice files count without `reload`.
@@ -166,21 +173,26 @@ public final class LivePlayer {
     }
 
     func start(_ args: StartArgs) -> Result<JSON, ProtocolError> {
-        if active != nil {
-            // A session that just ended (its stop sound or end chime still playing) needs no `replace`.
-            guard args.replace == true || state == .idle || active?.restoredFrom != nil else {
-                return .failure(ProtocolError(.wrongState, "a session is \(state.rawValue); stop it first, or start with replace"))
-            }
-            if let a = active, state != .idle {
-                recordHistory(a, .stopped, at: a.pausedAt ?? a.position)
-                stateWriter?.remove()
-                log("stopped \(place(a, a.pausedAt ?? a.position)) (replaced by \(args.session))")
-            }
-            closeActive(emitIdle: false)
+        // A session this start would end needs `replace` (a restored one, not yet resumed, and
+        // one that just ended, its stop sound or end chime still playing, do not).
+        let loadingNow = loading.flatMap { $0.closeAfterOutput == nil ? $0 : nil }
+        if let l = loadingNow, args.replace != true, l.restore == nil {
+            return .failure(ProtocolError(.wrongState, "a session is loading; stop it first, or start with --replace"))
+        }
+        if active != nil, args.replace != true, state != .idle, active?.restoredFrom == nil {
+            return .failure(ProtocolError(.wrongState, "a session is \(state.rawValue); stop it first, or start with --replace"))
+        }
+        // The new session is planned, its cue headers checked and its cue memory reserved before
+        // the one there now is touched: if any of that fails, that one goes on untouched, and the
+        // error says so (issue 10).
+        let ongoing = loadingNow.map { $0.timeline.sessionTitle } ?? (state != .idle ? active?.timeline.sessionTitle : nil)
+        func refuse(_ code: ErrorCode, _ message: String) -> Result<JSON, ProtocolError> {
+            let kept = ongoing.map { " Nothing was replaced: \($0) is still \(state == .waitingForDevice ? "waiting for the device" : state.rawValue)." } ?? ""
+            return .failure(ProtocolError(code, message + kept))
         }
         let session: Session
         do { session = try library.session(args.session) } catch {
-            return .failure(ProtocolError(.noSuchSession, error.message.dropPrefix("somacue: ")))
+            return refuse(.noSuchSession, error.message.dropPrefix("somacue: "))
         }
         let voice = args.voice ?? config.voice
         let planned: PlannedSession
@@ -191,57 +203,53 @@ public final class LivePlayer {
                                paths: paths, extraCues: Self.overlayCues, whereCues: true)
         } catch {
             let code: ErrorCode = error.message.contains("no voice") ? .noSuchVoice : (error.status == ExitStatus.usage ? .outOfRange : .invalidSession)
-            return .failure(ProtocolError(code, error.message.dropPrefix("somacue: ")))
+            return refuse(code, error.message.dropPrefix("somacue: "))
         }
         var startIndex: Int?
         if let at = args.at {
             switch exerciseIndex(at, in: planned.timeline) {
             case .success(let n): startIndex = n
-            case .failure(let e): return .failure(e)
+            case .failure(let e): return refuse(e.code, e.message)
             }
         }
-        let opened: Active
-        switch openSession(planned, voice: voice, holdAt: nil) {
-        case .success(let a): opened = a
-        case .failure(let e):
-            if e.code == .deviceError { warn("cannot play \(session.id): \(e.message)") }
+        let loaded: LoadedSession
+        do {
+            loaded = try LoadedSession(plan: planned, quality: ResamplerQuality(config: config),
+                                       voiceLUFS: config.voiceLUFS, toneLUFS: config.toneLUFS)
+        } catch {
+            return refuse(.internalError, error.message.dropPrefix("somacue: "))
+        }
+        if let l = loading {
+            if l.closeAfterOutput == nil { endLoading(l, reason: "stopped") }
+            // Its stop sound is cut short: close it now, or as soon as its device is open.
+            l.closeAfterOutput = 0
+            tickLoading(l)
+            if loading === l {
+                closingLoads.append(l)
+                loading = nil
+            }
+        }
+        if let a = active {
+            if state != .idle {
+                recordHistory(a, .stopped, at: a.pausedAt ?? a.position)
+                stateWriter?.remove()
+                log("stopped \(place(a, a.pausedAt ?? a.position)) (replaced by \(args.session))")
+            }
+            closeActive(emitIdle: false)
+        }
+        // Reply now; decoding and the device continue off the control thread (LiveLoading.swift).
+        let forced = planned.fitted ? planned.timeline.tempo
+            : (args.tempo ?? (args.fit == nil ? liveTempo?.value : nil)).flatMap { Tempo($0) }
+        if case .failure(let e) = beginLoading(planned, voice: voice, loaded: loaded, startAt: startIndex, forcedTempo: forced) {
             return .failure(e)
         }
-        opened.inputs = Self.fingerprint(planned)
-        opened.forcedTempo = planned.fitted ? planned.timeline.tempo
-            : (args.tempo ?? (args.fit == nil ? liveTempo?.value : nil)).flatMap { Tempo($0) }
-        active = opened
-        setState(.playing)
-        log("playing \(session.id) on \(opened.device) at tempo \(planned.timeline.tempo)" + (planned.fitted ? " (fit)" : ""))
-        if let first = startIndex, let seg = opened.timeline.positionSegment(ofExercise: first) {
-            _ = jump(opened, to: opened.timeline.segments[seg].frame)
-        }
+        setState(.loading)
+        log("loading \(session.id) at tempo \(planned.timeline.tempo)" + (planned.fitted ? " (fit)" : ""))
         var o = JSONObject()
         o.set("state", state.rawValue)
         o.set("tempo", planned.timeline.tempo.value)
-        o.set("session", sessionJSON())
+        if let l = loading { o.set("session", loadingSessionJSON(l)) }
         return .success(o.json)
-    }
-
-    /// Decodes the cues, opens the device and starts the stream; `holdAt` starts it held (paused)
-    /// at that timeline frame.
-    func openSession(_ planned: PlannedSession, voice: String, holdAt: Int64?) -> Result<Active, ProtocolError> {
-        let loaded: LoadedSession
-        do { loaded = try LoadedSession(plan: planned, quality: ResamplerQuality(config: config), voiceLUFS: config.voiceLUFS, toneLUFS: config.toneLUFS) } catch {
-            return .failure(ProtocolError(.invalidSession, error.message.dropPrefix("somacue: ")))
-        }
-        var cfg = config
-        cfg.masterVolume = volumes.master
-        cfg.voiceVolume = volumes.voice
-        cfg.toneVolume = volumes.tone
-        let mixer = loaded.makeMixer(config: cfg)
-        if let holdAt { MixerState.holdBeforeStart(mixer, at: holdAt) }
-        let opened: (stream: PortAudioOutputStream, device: String)
-        switch openStream(playing: mixer, rate: planned.timeline.sampleRate) {
-        case .success(let o): opened = o
-        case .failure(let e): return .failure(e)
-        }
-        return .success(Active(loaded: loaded, mixer: mixer, stream: opened.stream, device: opened.device, voice: voice))
     }
 
     /// Starts PortAudio, finds the configured device and starts a stream on it that plays
@@ -402,6 +410,9 @@ public final class LivePlayer {
         case .failure(.ending): return .failure(ProtocolError(.wrongState, "the session is ending"))
         case .failure(.cannotLayOut): return .failure(ProtocolError(.internalError, "could not re-lay the session at tempo \(tempo)"))
         }
+        do { try SessionLimits.check(merged) } catch {
+            return .failure(ProtocolError(.outOfRange, error.message.dropPrefix("somacue: ") + " The tempo stays \(current)."))
+        }
         a.generation += 1
         let table = EventTable.make(a.loaded.kernelEvents(for: merged), totalFrames: merged.frames.value, generation: a.generation,
                                     guide: a.loaded.guideSegments(for: merged))
@@ -475,12 +486,22 @@ public final class LivePlayer {
     // MARK: Ticks
 
     public var tickInterval: Int? {
-        guard let a = active else { return nil }  // idle: no timer at all
+        if loading != nil { return 5 }
+        if !closingLoads.isEmpty && active == nil { return 20 }
+        guard let a = active else { return trimSoon ? 100 : nil }  // idle: no timer at all
         return a.waiting == nil ? 20 : DeviceWait.probeIntervalMs
     }
 
     public func tick() {
-        guard let a = active else { return }
+        closingLoads.removeAll { closeWhenOpened($0) }
+        if let l = loading {
+            tickLoading(l)
+            return
+        }
+        guard let a = active else {
+            trimIfIdle()
+            return
+        }
         if a.waiting != nil {
             tickWaiting(a)
             return
@@ -499,27 +520,7 @@ public final class LivePlayer {
         let pos = FrameCount(a.mixer.pointee.position.load(ordering: .acquiring))
         let t = a.timeline
         if state == .playing {
-            // Phase and exercise changes, then the cues that have started.
-            if let idx = t.segments.lastIndex(where: { $0.frame <= pos }), idx != a.lastSegment {
-                a.lastSegment = idx
-                saveState(a, at: t.segments[idx].frame.value)
-                let seg = t.segments[idx]
-                if seg.exerciseIndex != a.lastExercise {
-                    a.lastExercise = seg.exerciseIndex
-                    if let ex = exerciseJSON(seg, t) { events.append((.exercise, [("exercise", ex)])) }
-                }
-                var f: [(String, JSON)] = [("frame", .int(seg.frame.value)), ("elapsed", .double(t.sampleRate.seconds(seg.frame)))]
-                if let ex = exerciseJSON(seg, t) { f.append(("exercise", ex)) }
-                f.append(("phase", .string(seg.phase.rawValue)))
-                if let r = seg.rep { f.append(("rep", .int(Int64(r)))) }
-                if let s = seg.side { f.append(("side", .string(s.rawValue))) }
-                events.append((.phase, f))
-            }
-            while a.nextEvent < t.events.count && t.events[a.nextEvent].frame <= pos {
-                let e = t.events[a.nextEvent]
-                a.nextEvent += 1
-                events.append((.cue, [("cue", .string(e.cue.rawValue)), ("kind", .string(e.kind.rawValue)), ("frame", .int(e.frame.value))]))
-            }
+            announceProgress(a, at: pos)
             if pos >= t.frames && a.finishedAt == nil {
                 a.finishedAt = out
                 events.append((.finished, [("session", .string(t.sessionID)), ("reason", .string("completed"))]))
@@ -530,6 +531,33 @@ public final class LivePlayer {
                 a.closeAfterOutput = out + Int64(t.sampleRate.hz) * 2 / 5
                 setState(.idle)
             }
+        }
+    }
+
+    /// Phase and exercise changes up to timeline frame `pos` (each saved to state.json), then the
+    /// cues that have started: as events for subscribers. For a playing session and for one still
+    /// loading whose first cues already sound.
+    func announceProgress(_ a: some SessionProgress, at pos: FrameCount) {
+        let t = a.timeline
+        if let idx = t.segments.lastIndex(where: { $0.frame <= pos }), idx != a.lastSegment {
+            a.lastSegment = idx
+            saveState(a, at: t.segments[idx].frame.value)
+            let seg = t.segments[idx]
+            if seg.exerciseIndex != a.lastExercise {
+                a.lastExercise = seg.exerciseIndex
+                if let ex = exerciseJSON(seg, t) { events.append((.exercise, [("exercise", ex)])) }
+            }
+            var f: [(String, JSON)] = [("frame", .int(seg.frame.value)), ("elapsed", .double(t.sampleRate.seconds(seg.frame)))]
+            if let ex = exerciseJSON(seg, t) { f.append(("exercise", ex)) }
+            f.append(("phase", .string(seg.phase.rawValue)))
+            if let r = seg.rep { f.append(("rep", .int(Int64(r)))) }
+            if let s = seg.side { f.append(("side", .string(s.rawValue))) }
+            events.append((.phase, f))
+        }
+        while a.nextEvent < t.events.count && t.events[a.nextEvent].frame <= pos {
+            let e = t.events[a.nextEvent]
+            a.nextEvent += 1
+            events.append((.cue, [("cue", .string(e.cue.rawValue)), ("kind", .string(e.kind.rawValue)), ("frame", .int(e.frame.value))]))
         }
     }
 
@@ -552,6 +580,7 @@ public final class LivePlayer {
         signal(SIGALRM) { _ in _exit(0) }
         alarm(2)
         defer { stateWriter?.flush() }
+        if let l = loading { shutdownLoading(l, deadline: Platform.monotonicSeconds() + 1) }
         guard let a = active else { return }
         // Fade out (150 ms) before closing, so a daemon stop never clicks.
         _ = a.mixer.pointee.send(.stop(token: -1))
@@ -569,6 +598,7 @@ public final class LivePlayer {
         MixerState.deallocate(a.mixer)
         active = nil
         if a.holdsPortAudio { PortAudio.terminate() }
+        trimSoon = true
         if emitIdle || state != .idle { setState(.idle) }
     }
 
@@ -611,6 +641,7 @@ public final class LivePlayer {
 
     /// The `status` data: keys are omitted where unknown, never given a magic value.
     public func status() -> JSON {
+        if let l = loading, state == .loading { return loadingStatus(l) }
         var o = JSONObject()
         o.set("state", state.rawValue)
         if let a = active, state != .idle {
@@ -657,6 +688,11 @@ public final class LivePlayer {
 
     /// For systemd's STATUS=: "Playing Gluteal Release, 4:10 of 11:32", "Paused ...", "Idle".
     public var statusLine: String {
+        if let l = loading, state == .loading {
+            let t = l.timeline
+            let pos = FrameCount(min(l.position, t.frames.value))
+            return "Loading \(t.sessionTitle), \(formatClock(t.sampleRate.seconds(pos))) of \(formatClock(t.sampleRate.seconds(t.frames)))"
+        }
         guard let a = active, state != .idle else { return "Idle" }
         let t = a.timeline
         let pos = FrameCount(min(a.pausedAt ?? a.position, t.frames.value))

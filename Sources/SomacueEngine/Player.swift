@@ -333,11 +333,12 @@ func playOverlays(_ loaded: LoadedSession, _ mixer: UnsafeMutablePointer<MixerSt
     var at = delay
     let gap = Int64(loaded.plan.timeline.sampleRate.hz) * 15 / 100
     for id in ids {
-        guard let cue = loaded.cues[id], let base = cue.pcm.baseAddress else { continue }
+        // A sound still being decoded (the daemon's `loading`) is left out rather than waited for.
+        guard let cue = loaded.slots[id], loaded.isReady(id) else { continue }
         let info = loaded.plan.catalog[id]
-        _ = mixer.pointee.send(.overlay(OverlayCue(samples: base, frames: cue.frames.value, channels: cue.channels,
+        _ = mixer.pointee.send(.overlay(OverlayCue(samples: cue.samples, frames: cue.frames, channels: cue.channels,
                                                    gain: Float(info?.gain ?? 1), isVoice: info?.kind == .voice, delay: at)))
-        at += cue.frames.value + gap
+        at += cue.frames + gap
     }
     return at
 }

@@ -1,6 +1,9 @@
 import SomacueAudio
 import SomacueCore
 import SomacuePlatform
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Options common to play, render and timeline; nil means "from config" (for the tempo: from
 /// the session's steps, the session, then the config).
@@ -83,6 +86,10 @@ public func plan(session: Session, library: Library, config: Config, options: Se
                                   preroll: config.sampleRate.frames(seconds: config.prerollMs / 1000),
                                   safetyNote: config.safetyNote, forcedTempo: forced,
                                   announceEvery: config.announceEvery, announceHalfway: config.announceHalfway)
+    guard session.steps.count <= SessionLimits.maximumSteps else {
+        throw EngineError("somacue: \(session.file): session \"\(session.id)\" has \(session.steps.count) steps; the limit is "
+                          + "\(SessionLimits.maximumSteps). Split it into shorter sessions.", status: ExitStatus.dataError)
+    }
     let engine = PacingEngine(session: session, exercises: library.exercises, settings: settings)
     let required: [CueRequirement]
     do { required = try engine.requiredCues() } catch {
@@ -112,6 +119,7 @@ public func plan(session: Session, library: Library, config: Config, options: Se
         // A pack chain without them (a damaged default pack) only makes `where` fail, not the start.
         for (id, info) in (try? source.catalog(for: wanted, rate: config.sampleRate, tts: tts)) ?? [:] { catalog[id] = info }
     }
+    try SessionLimits.check(timeline)
     return PlannedSession(session: session, timeline: timeline, catalog: catalog, exercises: used, leadIn: leadIn,
                           preroll: settings.preroll, safetyNote: settings.safetyNote,
                           announceEvery: settings.announceEvery, announceHalfway: settings.announceHalfway,
@@ -139,6 +147,23 @@ func whereabouts(of timeline: Timeline) -> [CueRequirement] {
         out.append(CueRequirement(id: id, kind: .voice, text: Whereabouts.text(id)))
     }
     return out
+}
+
+/// Bounds on what one session may ask of the player: a session file with a million steps, or a
+/// tempo that stretches it over days, is refused with a clear error before anything is decoded.
+public enum SessionLimits {
+    public static let maximumSteps = 1_000
+    public static let maximumHours = 12
+
+    /// Refuses a timeline longer than `maximumHours` (at the tempo it was laid out with).
+    public static func check(_ timeline: Timeline) throws(EngineError) {
+        let limit = timeline.sampleRate.frames(seconds: Double(maximumHours * 3600))
+        guard timeline.frames <= limit else {
+            throw EngineError("somacue: session \"\(timeline.sessionID)\" would last \(formatClock(timeline.sampleRate.seconds(timeline.frames))) "
+                              + "at tempo \(timeline.tempo); the limit is \(maximumHours) hours. Use a faster tempo or fewer repetitions.",
+                              status: ExitStatus.usage)
+        }
+    }
 }
 
 /// A session's length as `sessions` lists it: at the tempo it will play at (`tempo`, a live
@@ -170,55 +195,135 @@ public func sessionSummary(_ s: Session, duration: Double?, tempo: Tempo? = nil)
     return o.json
 }
 
-/// A planned session with every cue decoded and resampled (off the audio thread), ready for
-/// the mixer. Keeps the cue buffers alive for as long as the kernel may read them.
+/// A planned session and its cues in memory for the mixer. Creating one reserves the cue memory
+/// (`CueArena`), builds the kernel's event table pointing into it and starts decoding on every
+/// core; it returns at once. `waitUntilDecoded` blocks until every cue is in place (render and
+/// foreground play); the daemon instead lets the kernel wait at the first cue not yet ready
+/// (`frontier`). Keeps the cue memory alive for as long as the kernel may read it.
 public final class LoadedSession: @unchecked Sendable {
     public let plan: PlannedSession
-    public let cues: [CueID: LoadedCue]
+    public let slots: [CueID: CueSlot]
     public let kernelEvents: [KernelEvent]
+    let decoding: CueDecoding
     /// Per cue: the gain that brings it to the loudness target of its kind (`volume.voice_lufs`
-    /// or `volume.tone_lufs`), from the manifest's `lufs`; a cue without one is measured here.
+    /// or `volume.tone_lufs`), from the manifest's `lufs`; a cue without one is measured here
+    /// (which waits for its decoding).
     public let loudnessGains: [CueID: Float]
 
     public init(plan: PlannedSession, quality: ResamplerQuality, voiceLUFS: Double = Config().voiceLUFS,
-                toneLUFS: Double = Config().toneLUFS) throws(EngineError) {
+                toneLUFS: Double = Config().toneLUFS, cache: DecodedCueCache? = .standard) throws(EngineError) {
         self.plan = plan
-        var cues: [CueID: LoadedCue] = [:]
+        // Decoding order: the transport sounds (needed at any moment), then by first use.
+        var firstUse: [CueID: Int64] = [:]
+        for e in plan.timeline.events where firstUse[e.cue] == nil { firstUse[e.cue] = e.frame.value }
+        let order = plan.catalog.keys.sorted { a, b in
+            let fa = firstUse[a] ?? -1, fb = firstUse[b] ?? -1
+            return fa != fb ? fa < fb : a < b
+        }
+        var sizes: [(CueID, CueInfo, Int, Int)] = []
+        var total = 0
+        for id in order {
+            let info = plan.catalog[id]!
+            // Channels come from the header cache (a hit: no file is opened).
+            let channels = (try? CueHeaderCache.shared.header(path: info.source).channels) ?? 2
+            let (bytes, overflow) = Int(info.frames.value).multipliedReportingOverflow(by: channels * 2)
+            guard !overflow else { throw EngineError("somacue: cue \(id) is too long to hold in memory", status: ExitStatus.dataError) }
+            let rounded = CueArena.rounded(bytes)
+            sizes.append((id, info, channels, rounded))
+            total += rounded
+        }
+        guard let arena = CueArena(bytes: total) else {
+            throw EngineError("somacue: cannot reserve \(total / 1_048_576) MB of address space for the session's cues: "
+                              + "\(Platform.errorText(errno))", status: ExitStatus.unavailable)
+        }
+        var slots: [CueID: CueSlot] = [:]
+        var list: [CueSlot] = []
+        var offset = 0
+        for (index, (id, info, channels, bytes)) in sizes.enumerated() {
+            let slot = CueSlot(id: id, source: info.source, frames: info.frames.value, channels: channels,
+                               samples: UnsafePointer((arena.base + offset).assumingMemoryBound(to: Int16.self)),
+                               offset: offset, bytes: bytes, stamp: Platform.stamp(info.source), index: index)
+            slots[id] = slot
+            list.append(slot)
+            offset += bytes
+        }
+        self.slots = slots
+        decoding = CueDecoding(arena: arena, slots: list, rate: plan.timeline.sampleRate, quality: quality, cache: cache)
+        decoding.start()
         var gains: [CueID: Float] = [:]
-        var problems: [String] = []
-        for (id, info) in plan.catalog.sorted(by: { $0.key < $1.key }) {
-            do {
-                let cue = try CueLoader.load(path: info.source, outputRate: plan.timeline.sampleRate, quality: quality)
-                if cue.frames != info.frames {
-                    problems.append("  \(id): \(info.source): decoded \(cue.frames) frames, the header promised \(info.frames)")
+        var unmeasured: [CueID] = []
+        for (id, info) in plan.catalog {
+            let target = info.kind == .voice ? voiceLUFS : toneLUFS
+            if let lufs = info.lufs { gains[id] = Float(Loudness.gain(lufs: lufs, target: target)) } else { unmeasured.append(id) }
+        }
+        if !unmeasured.isEmpty {
+            // No stored loudness: measure the decoded samples (this waits for decoding).
+            while !decoding.finished { Platform.sleep(seconds: 0.001) }
+            for id in unmeasured {
+                let info = plan.catalog[id]!, slot = slots[id]!
+                var lufs: Double?
+                if decoding.isReady(slot.index) {
+                    let pcm = UnsafeBufferPointer(start: slot.samples, count: Int(slot.frames) * slot.channels)
+                    let cue = LoadedCue(path: slot.source, channels: slot.channels, sampleRate: plan.timeline.sampleRate,
+                                        samples: pcm.map { Float($0) * (1.0 / 32768) })
+                    lufs = try? Loudness.measure(cue)
                 }
-                cues[id] = cue
-                let lufs = info.lufs ?? (try? Loudness.measure(cue))
                 gains[id] = Float(Loudness.gain(lufs: lufs, target: info.kind == .voice ? voiceLUFS : toneLUFS))
-            } catch {
-                problems.append("  \(id): \(error)")
             }
         }
-        if !problems.isEmpty {
-            throw EngineError("somacue: some cues could not be decoded:\n" + problems.joined(separator: "\n"), status: ExitStatus.dataError)
-        }
-        self.cues = cues
         loudnessGains = gains
-        kernelEvents = Self.kernelEvents(for: plan.timeline, cues: cues, gains: gains)
+        kernelEvents = Self.kernelEvents(for: plan.timeline, slots: slots, gains: gains)
+    }
+
+    /// Blocks until every cue is decoded (or mapped from the cache); throws every cue that
+    /// could not be.
+    public func waitUntilDecoded() throws(EngineError) {
+        while !decoding.finished { Platform.sleep(seconds: 0.001) }
+        try checkDecoded()
+    }
+
+    /// Every cue is in place (or failed).
+    public var isDecoded: Bool { decoding.finished }
+    /// `cancel` was called (decoding will not finish).
+    public var isCancelled: Bool { decoding.isCancelled }
+    /// Cues taken from the decoded-cue cache so far.
+    public var cuesFromCache: Int { decoding.fromCache.load(ordering: .relaxed) }
+    /// Seconds since decoding started.
+    public var decodingSeconds: Double { Platform.monotonicSeconds() - decoding.started }
+
+    /// Throws if any cue failed to decode.
+    public func checkDecoded() throws(EngineError) {
+        let problems = decoding.failures
+        if !problems.isEmpty {
+            throw EngineError("somacue: some cues could not be decoded:\n" + problems.sorted().joined(separator: "\n"), status: ExitStatus.dataError)
+        }
+    }
+
+    public func isReady(_ id: CueID) -> Bool { slots[id].map { decoding.isReady($0.index) } ?? false }
+
+    /// Stops decoding (the decoders finish the cue in hand, then let go of the memory).
+    public func cancel() { decoding.cancel() }
+
+    /// The first timeline frame of `timeline` whose cue is not ready yet, or `Int64.max` when
+    /// every cue is. Everything before it may be played; see `MixerState.playable`.
+    public func frontier(for timeline: Timeline) -> Int64 {
+        if decoding.finished && decoding.failures.isEmpty { return Int64.max }
+        for e in timeline.events where !isReady(e.cue) { return e.frame.value }
+        return Int64.max
     }
 
     /// Kernel events for a timeline laid out with this session's cues (e.g. at another tempo).
     public func kernelEvents(for timeline: Timeline) -> [KernelEvent] {
-        Self.kernelEvents(for: timeline, cues: cues, gains: loudnessGains)
+        Self.kernelEvents(for: timeline, slots: slots, gains: loudnessGains)
     }
 
     /// Each event's gain: loudness gain x the manifest's `gain` (the user's volumes follow in
     /// the kernel).
-    static func kernelEvents(for timeline: Timeline, cues: [CueID: LoadedCue], gains: [CueID: Float]) -> [KernelEvent] {
+    static func kernelEvents(for timeline: Timeline, slots: [CueID: CueSlot], gains: [CueID: Float]) -> [KernelEvent] {
         timeline.events.map { e in
-            let cue = cues[e.cue]!  // every event's cue was loaded with the session
-            return KernelEvent(start: e.frame.value, frames: min(e.frames.value, cue.frames.value),
-                               samples: cue.pcm.baseAddress!, channels: cue.channels,
+            let slot = slots[e.cue]!  // every event's cue has a slot
+            return KernelEvent(start: e.frame.value, frames: min(e.frames.value, slot.frames),
+                               samples: slot.samples, channels: slot.channels,
                                gain: Float(e.gain) * (gains[e.cue] ?? 1), isVoice: e.kind == .voice)
         }
     }

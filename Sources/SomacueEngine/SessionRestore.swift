@@ -4,7 +4,7 @@ import SomacueRecords
 
 // Sessions that survive the daemon: the player saves its logical position to state.json (through
 // the StateWriter thread) at every phase boundary and on pause; a new daemon brings the session
-// back paused at the start of that phase, unless the save is older than 12 hours or the session's
+// back paused at the start of that phase (through the same loading as `start`), unless the save is older than 12 hours or the session's
 // files changed, in which case the history records it as interrupted.
 
 extension LivePlayer {
@@ -18,7 +18,7 @@ extension LivePlayer {
     }
 
     /// Posts the state for the phase that holds timeline `frame`.
-    func saveState(_ a: Active, at frame: Int64) {
+    func saveState(_ a: some SessionProgress, at frame: Int64) {
         guard let writer = stateWriter else { return }
         let t = a.timeline
         let pos = FrameCount(max(0, min(frame, t.frames.value)))
@@ -34,7 +34,7 @@ extension LivePlayer {
     /// At start-up: brings back a saved session, paused at the start of its phase. Every problem
     /// is logged and leaves the daemon idle; none stops it from starting.
     public func restoreSavedSession() {
-        guard let writer = stateWriter, active == nil else { return }
+        guard let writer = stateWriter, active == nil, loading == nil else { return }
         let saved: SavedSession
         switch StateFile.load(writer.path) {
         case .none:
@@ -80,22 +80,21 @@ extension LivePlayer {
             interrupted("its position no longer fits the session")
             return
         }
+        // The same path as `start`: decoding and the device off the control thread; the session
+        // becomes `paused` at its phase start once every cue is in place (LiveLoading.swift).
         let frame = planned.timeline.segments[saved.segment].frame
-        switch openSession(planned, voice: saved.voice, holdAt: frame.value) {
+        let restore = Loading.Restore(frame: frame.value, savedAt: saved.savedAt, phase: saved.phase)
+        switch beginLoading(planned, voice: saved.voice, restore: restore, inputs: saved.inputs,
+                            startTempo: Tempo(saved.startTempo) ?? planned.timeline.tempo) {
         case .failure(let error):
-            // The device may come back later; the saved state stays for the next start.
+            // The saved state stays for the next start.
             warn("cannot restore \(saved.session) now: \(error.message)")
-        case .success(let a):
-            a.inputs = saved.inputs
-            a.startTempo = Tempo(saved.startTempo) ?? a.tempo
-            a.startedAt = saved.startedAt
-            a.pausedAt = frame.value
-            a.restoredFrom = saved.savedAt
-            a.lastSegment = saved.segment
-            a.nextEvent = planned.timeline.events.firstIndex { $0.frame >= frame } ?? planned.timeline.events.count
-            active = a
-            setState(.paused)
-            log("restored \(saved.session), paused at the start of its \(saved.phase) phase (\(formatClock(planned.timeline.sampleRate.seconds(frame)))); `somacue resume` continues")
+        case .success(let l):
+            l.startedAt = saved.startedAt
+            l.lastSegment = saved.segment
+            l.nextEvent = planned.timeline.events.firstIndex { $0.frame >= frame } ?? planned.timeline.events.count
+            setState(.loading)
+            log("restoring \(saved.session) at the start of its \(saved.phase) phase")
         }
     }
 }

@@ -22,7 +22,8 @@ public enum SessionOutcome: String, Sendable, CaseIterable {
     case completed
     /// `stop`, or replaced by another `start`.
     case stopped
-    /// The daemon went away and the session could not be restored (too old, or its files changed).
+    /// The daemon went away and the session could not be restored (too old, or its files changed),
+    /// or a cue failed to decode after some of the session was heard.
     case interrupted
 }
 

@@ -68,7 +68,10 @@ struct Context {
         let planned = try plan(session: session, library: library, config: config, options: try flags.options(), paths: paths,
                                extraCues: extraCues)
         reportFit(planned)
-        return try LoadedSession(plan: planned, quality: ResamplerQuality(config: config), voiceLUFS: config.voiceLUFS, toneLUFS: config.toneLUFS)
+        let loaded = try LoadedSession(plan: planned, quality: ResamplerQuality(config: config),
+                                       voiceLUFS: config.voiceLUFS, toneLUFS: config.toneLUFS)
+        try loaded.waitUntilDecoded()
+        return loaded
     }
 }
 

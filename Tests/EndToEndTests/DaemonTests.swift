@@ -35,6 +35,15 @@ struct DaemonTests {
         throw POSIXError(.ETIMEDOUT)
     }
 
+    /// Starts the test session and waits until its cues are decoded (`loading` → `playing`).
+    @discardableResult
+    func startPlaying(_ c: ControlConnection, _ args: [String: Any] = ["session": "daemon-test"]) throws -> [String: Any] {
+        let started = try c.data("start", args)
+        #expect(["loading", "playing"].contains(started["state"] as? String ?? ""))
+        _ = try waitUntil(c) { $0["state"] as? String == "playing" }
+        return started
+    }
+
     func elapsed(_ s: [String: Any]) -> Double { (s["session"] as? [String: Any])?["elapsed"] as? Double ?? -1 }
     /// Whether a status's `elapsed` (seconds, through JSON) names this 48 kHz frame: equal to within
     /// half a frame, since the decimal text of a Double need not round-trip the same division.
@@ -58,7 +67,7 @@ struct DaemonTests {
         let c = clients[0]
         #expect(c.greeting["somacue"] as? Int == 1)
         let started = try c.data("start", ["session": "daemon-test"])
-        #expect(started["state"] as? String == "playing")
+        #expect(started["state"] as? String == "loading")
         var sawPlaying = false
         var lastElapsed = -1.0
         var advancing = 0
@@ -110,7 +119,7 @@ struct DaemonTests {
         let length = cue["frames"] as! Int
         let cap = try Pulse.Capture(fifo: pulse.fifo)
         let c = try d.connect()
-        _ = try c.data("start", ["session": "daemon-test"])
+        try startPlaying(c)
         let target = Double(onset + length / 2) / 48_000
         _ = try waitUntil(c) { elapsed($0) >= target }
         let p = try c.data("pause")
@@ -158,7 +167,7 @@ struct DaemonTests {
         let firstContract = try #require(segs.first { $0["phase"] as? String == "contract" })
         let cap = try Pulse.Capture(fifo: pulse.fifo)
         let c = try d.connect()
-        _ = try c.data("start", ["session": "daemon-test"])
+        try startPlaying(c)
         _ = try waitUntil(c) { elapsed($0) >= Double(firstContract["frame"] as! Int) / 48_000 + 0.1 }
         let r = try c.data("tempo", ["value": 0.5])
         let boundary = try #require(r["fromFrame"] as? Int)
@@ -194,7 +203,7 @@ struct DaemonTests {
         let closing = segs.first { $0["phase"] as? String == "closing" }!["frame"] as! Int
         let cap = try Pulse.Capture(fifo: pulse.fifo)
         let c = try d.connect()
-        _ = try c.data("start", ["session": "daemon-test"])
+        try startPlaying(c)
         usleep(500_000)
         #expect(try c.data("next")["frame"] as? Int == starts[0])
         usleep(1_000_000)
@@ -229,6 +238,187 @@ struct DaemonTests {
         }
     }
 
+    /// A copy of the test voice named `name`, with `files` (name → file in the copy) put in place
+    /// of the cues the closure picks (by cue id, in manifest order).
+    func voiceCopy(_ d: TestDaemon, _ name: String, _ pick: (String) -> String?) throws -> URL {
+        let voices = URL(fileURLWithPath: d.env["XDG_CONFIG_HOME"]!).appendingPathComponent("somacue/voices")
+        let copy = voices.appendingPathComponent(name)
+        try FileManager.default.copyItem(at: voices.appendingPathComponent("test"), to: copy)
+        let manifest = copy.appendingPathComponent("manifest.toml")
+        var lines = try String(contentsOf: manifest, encoding: .utf8).components(separatedBy: "\n")
+        var file: String?
+        for (k, line) in lines.enumerated() {
+            if line.hasPrefix("id = \""), let id = line.split(separator: "\"").dropFirst().first { file = pick(String(id)) }
+            if line.hasPrefix("file = "), let f = file {
+                lines[k] = "file = \"\(f)\""
+                file = nil
+            }
+        }
+        try lines.joined(separator: "\n").write(to: manifest, atomically: true, encoding: .utf8)
+        return copy
+    }
+
+    /// Issue 6, defect 7: a valid one-hour cue file kept the daemon from answering for 28 s while
+    /// it decoded. A cue is at most 10 minutes now (issue 6, defect 2), so a one-hour file is
+    /// refused at once by its header; an hour of cue audio in six files loads after `start` has
+    /// replied `loading`, the daemon answers throughout, and `stop` cancels the loading.
+    @Test func anHourOfCueAudioLoadsWhileTheDaemonAnswersAndStopCancelsIt() throws {
+        _ = try requirePulse()
+        let d = try TestDaemon()
+        let voices = URL(fileURLWithPath: d.env["XDG_CONFIG_HOME"]!).appendingPathComponent("somacue/voices")
+        defer {
+            d.stop()
+            // Hundreds of megabytes of audio and decoded cues: gone with the test.
+            for big in [voices.appendingPathComponent("hour"), voices.appendingPathComponent("long"),
+                        d.home.appendingPathComponent(".cache/somacue/decoded")] {
+                try? FileManager.default.removeItem(at: big)
+            }
+        }
+        let c = try d.connect()
+
+        // One file of an hour: refused by `start` itself, naming the file and the limit.
+        let hour = try voiceCopy(d, "hour") { $0 == "daemon-test.opening" ? "hour.flac" : nil }
+        let madeHour = try E2E.run("/usr/bin/sox", ["-D", "-n", "-r", "8000", "-c", "1", hour.appendingPathComponent("hour.flac").path,
+                                                    "synth", "3600", "sine", "440", "vol", "0.1"])
+        try #require(madeHour.status == 0, "\(madeHour.stderr)")
+        let refused = try c.request("start", ["session": "daemon-test", "voice": "hour"])
+        let refusal = refused["error"] as? [String: Any]
+        let why = refusal?["message"] as? String ?? ""
+        #expect(refusal?["code"] as? String == "invalid_session", "\(refused)")
+        #expect(why.contains("hour.flac") && why.contains("the limit is 600 s"), "\(refused)")
+        #expect(try c.data("status")["state"] as? String == "idle")
+
+        // Six files of 590 s at 44.1 kHz (decoded and resampled: many seconds of work).
+        var n = 0
+        let long = try voiceCopy(d, "long") { id in
+            guard n < 6, id.hasPrefix("daemon-test.") || id.hasPrefix("test-lift.") else { return nil }
+            n += 1
+            return "long\(n).flac"
+        }
+        try #require(n == 6)
+        let first = long.appendingPathComponent("long1.flac")
+        let made = try E2E.run("/usr/bin/sox", ["-D", "-n", "-r", "44100", "-c", "1", first.path, "synth", "590", "sine", "440", "vol", "0.1"])
+        try #require(made.status == 0, "\(made.stderr)")
+        for k in [2, 3, 4, 5, 6] { try FileManager.default.copyItem(at: first, to: long.appendingPathComponent("long\(k).flac")) }
+
+        // A short read timeout: the loop below ends when no event has come for 3 s.
+        let events = try ControlConnection(path: d.socket, timeout: 3)
+        _ = try events.data("subscribe", ["events": ["state", "finished"]])
+        let started = try c.data("start", ["session": "daemon-test", "voice": "long"])
+        // The reply comes before the cues are decoded: the session is still loading after it.
+        #expect(started["state"] as? String == "loading")
+        #expect(((started["session"] as? [String: Any])?["duration"] as? Double ?? 0) > 3540)
+        for _ in 0..<3 {
+            let s = try c.data("status")
+            #expect(s["state"] as? String == "loading", "\(s)")
+            #expect((s["session"] as? [String: Any])?["id"] as? String == "daemon-test")
+            #expect(try d.connect().data("ping").isEmpty)
+            usleep(100_000)
+        }
+        // The phase it is in is saved as soon as it starts.
+        let stateFile = d.home.appendingPathComponent("state/somacue/state.json")
+        for _ in 0..<40 where !FileManager.default.fileExists(atPath: stateFile.path) { usleep(50_000) }
+        #expect(FileManager.default.fileExists(atPath: stateFile.path))
+        let stopped = try c.data("stop")
+        #expect(stopped["state"] as? String == "idle")
+        #expect(try c.data("status")["state"] as? String == "idle")
+        // Cancelled: it never plays, the saved state is gone, and the history says stopped.
+        var states: [String] = []
+        var finished: [String: Any]?
+        let end = Date().addingTimeInterval(10)
+        while Date() < end, let e = try? events.readObject() {
+            if e["event"] as? String == "state" { states.append(e["state"] as? String ?? "") }
+            if e["event"] as? String == "finished" { finished = e }
+        }
+        #expect(states == ["loading", "idle"], "\(states)")
+        #expect(finished?["reason"] as? String == "stopped", "\(finished ?? [:])")
+        #expect(!FileManager.default.fileExists(atPath: stateFile.path))
+        let history = try String(contentsOf: d.home.appendingPathComponent("state/somacue/history.jsonl"), encoding: .utf8)
+        #expect(history.contains("\"session\":\"daemon-test\"") && history.contains("\"outcome\":\"stopped\""), "\(history)")
+        #expect(try String(contentsOf: d.log, encoding: .utf8).contains("stopped daemon-test while loading"))
+        // The next start loads and plays as usual.
+        try startPlaying(c)
+        _ = try c.data("stop")
+    }
+
+    /// Issue 10: `start X --replace` plans X and checks its cues before it touches the session
+    /// that plays; an X that cannot start leaves that session playing, and the error says so.
+    /// The capture shows the session never stopped: it is the render, frame for frame.
+    @Test func aBadReplaceLeavesThePlayingSessionUntouched() throws {
+        let pulse = try requirePulse()
+        let d = try TestDaemon()
+        defer { d.stop() }
+        let expected = try render(d)
+        let cap = try Pulse.Capture(fifo: pulse.fifo)
+        let c = try d.connect()
+        try startPlaying(c)
+        _ = try waitUntil(c) { elapsed($0) >= 1 }
+        let unknown = try c.request("start", ["session": "no-such-session", "replace": true])
+        let refusal = unknown["error"] as? [String: Any]
+        #expect(refusal?["code"] as? String == "no_such_session", "\(unknown)")
+        #expect((refusal?["message"] as? String ?? "").hasSuffix("Nothing was replaced: Daemon Test is still playing."), "\(unknown)")
+        let badVoice = try c.request("start", ["session": "daemon-test", "voice": "no-such-voice", "replace": true])
+        #expect((badVoice["error"] as? [String: Any])?["code"] as? String == "no_such_voice", "\(badVoice)")
+        let badTempo = try c.request("start", ["session": "daemon-test", "fit": "10h", "replace": true])
+        #expect((badTempo["error"] as? [String: Any])?["code"] as? String == "out_of_range", "\(badTempo)")
+        let s = try c.data("status")
+        #expect(s["state"] as? String == "playing" && (s["session"] as? [String: Any])?["id"] as? String == "daemon-test", "\(s)")
+        let at = elapsed(s)
+        let last = try waitUntil(c) { elapsed($0) >= at + 1.5 }
+        _ = try c.data("stop")
+        usleep(1_500_000)
+        let captured = try cap.stop()
+        let off = try align(captured, expected)
+        // Before, during and after the refused requests: the render, without a gap.
+        let n = Int(elapsed(last) * 48_000) - 4_800
+        try #require(n > 48_000 && captured.count >= off + n)
+        #expect(captured[off..<(off + n)].elementsEqual(expected[0..<n]), "the session did not play on untouched")
+    }
+
+    /// A decoding failure found after `start` replied ends the session with an `error` event.
+    @Test func aCueThatFailsToDecodeEndsTheSessionWithAnError() throws {
+        _ = try requirePulse()
+        let d = try TestDaemon()
+        defer { d.stop() }
+        let voices = URL(fileURLWithPath: d.env["XDG_CONFIG_HOME"]!).appendingPathComponent("somacue/voices")
+        let broken = voices.appendingPathComponent("broken")
+        try FileManager.default.copyItem(at: voices.appendingPathComponent("test"), to: broken)
+        // A FLAC whose header promises ten seconds but whose audio is cut after a few hundred
+        // bytes: the header check passes, decoding fails.
+        let whole = broken.appendingPathComponent("whole.flac")
+        let made = try E2E.run("/usr/bin/sox", ["-D", "-n", "-r", "48000", "-c", "1", whole.path, "synth", "10", "whitenoise", "vol", "0.3"])
+        try #require(made.status == 0, "\(made.stderr)")
+        let bytes = try Data(contentsOf: whole)
+        try bytes.prefix(bytes.count / 3).write(to: broken.appendingPathComponent("cut.flac"))
+        let manifest = broken.appendingPathComponent("manifest.toml")
+        var lines = try String(contentsOf: manifest, encoding: .utf8).components(separatedBy: "\n")
+        let at = try #require(lines.firstIndex(of: "id = \"daemon-test.closing\""))
+        let file = try #require(lines[at...].firstIndex { $0.hasPrefix("file = ") })
+        lines[file] = "file = \"cut.flac\""
+        try lines.joined(separator: "\n").write(to: manifest, atomically: true, encoding: .utf8)
+
+        let events = try ControlConnection(path: d.socket, timeout: 30)
+        _ = try events.data("subscribe", ["events": ["error", "finished", "state"]])
+        let c = try d.connect()
+        let started = try c.data("start", ["session": "daemon-test", "voice": "broken"])
+        #expect(started["state"] as? String == "loading")
+        var error: [String: Any]?
+        var finished: [String: Any]?
+        let end = Date().addingTimeInterval(30)
+        while finished == nil && Date() < end, let e = try events.readObject() {
+            if e["event"] as? String == "error" { error = e }
+            if e["event"] as? String == "finished" { finished = e }
+        }
+        #expect(error?["code"] as? String == "invalid_session")
+        let message = error?["message"] as? String ?? ""
+        #expect(message.contains("cut.flac"), "\(message)")
+        #expect(finished?["reason"] as? String == "error")
+        #expect(try c.data("status")["state"] as? String == "idle")
+        // The session is over: nothing is left to restore.
+        usleep(300_000)
+        #expect(!FileManager.default.fileExists(atPath: d.home.appendingPathComponent("state/somacue/state.json").path))
+    }
+
     @Test func aSubscriberThatNeverReadsIsDroppedWhileOthersGoOn() throws {
         _ = try requirePulse()
         let d = try TestDaemon(extraConfig: "\n[daemon]\nmax_event_queue_bytes = 512\n")
@@ -239,7 +429,7 @@ struct DaemonTests {
         let reader = try ControlConnection(path: d.socket, timeout: 30)
         _ = try reader.data("subscribe", ["events": ["phase", "state", "finished"]])
         let c = try d.connect()
-        _ = try c.data("start", ["session": "daemon-test"])
+        try startPlaying(c)
         // The reader keeps up: it sees phases until the end.
         var phases = 0
         var finished = false

@@ -85,7 +85,7 @@ struct DeviceLossTests {
         defer { TestDaemon.end(p) }
         let c = try d.connect()
         _ = try c.data("start", ["session": "daemon-test"])
-        _ = try daemonTests.waitUntil(c) { daemonTests.elapsed($0) >= Double(phaseStart) / 48_000 + 0.4 }
+        _ = try daemonTests.waitUntil(c) { $0["state"] as? String == "playing" && daemonTests.elapsed($0) >= Double(phaseStart) / 48_000 + 0.4 }
         if paused { _ = try c.data("pause") }
 
         pulse.stop()

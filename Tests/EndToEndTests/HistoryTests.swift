@@ -64,11 +64,13 @@ struct HistoryTests {
         let history = d.home.appendingPathComponent("state/somacue/history.jsonl")
         // Stopped in the first exercise.
         _ = try c.data("start", ["session": "daemon-test"])
+        _ = try DaemonTests().waitUntil(c) { $0["state"] as? String == "playing" }
         _ = try c.data("next")
         usleep(300_000)
         _ = try c.data("stop")
         // Completed: jump to the closing and let it end.
         _ = try c.data("start", ["session": "daemon-test", "tempo": 1.5])
+        _ = try DaemonTests().waitUntil(c) { $0["state"] as? String == "playing" }
         _ = try c.data("next")
         _ = try c.data("next")
         _ = try c.data("next")

@@ -21,7 +21,8 @@ struct RestartTests {
         // After the last stop, the stop sound plays out and the device closes as before.
         let restarted = try c.request("start", ["session": "daemon-test"])
         #expect(restarted["ok"] as? Bool == true, "\(restarted)")
-        #expect(try c.data("status")["state"] as? String == "playing")
+        // `start` replies `loading`; the session plays once its cues are decoded.
+        #expect(try DaemonTests().waitUntil(c) { $0["state"] as? String != "loading" }["state"] as? String == "playing")
         _ = try c.data("stop")
     }
 
@@ -32,6 +33,10 @@ struct RestartTests {
         defer { d.stop() }
         let c = try ControlConnection(path: d.socket, timeout: 30)
         _ = try c.data("start", ["session": "daemon-test"])
+        // Loading counts as playing.
+        let loading = try c.request("start", ["session": "daemon-test"])
+        #expect((loading["error"] as? [String: Any])?["code"] as? String == "wrong_state", "\(loading)")
+        _ = try DaemonTests().waitUntil(c) { $0["state"] as? String == "playing" }
         let again = try c.request("start", ["session": "daemon-test"])
         #expect((again["error"] as? [String: Any])?["code"] as? String == "wrong_state", "\(again)")
         _ = try c.data("pause")

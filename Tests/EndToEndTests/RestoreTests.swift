@@ -16,7 +16,7 @@ struct RestoreTests {
         let (expected, k, phaseStart) = try daemonTests.renderAndFirstRelease(d)
         let c = try d.connect()
         _ = try c.data("start", ["session": "daemon-test"])
-        _ = try daemonTests.waitUntil(c) { daemonTests.elapsed($0) >= Double(phaseStart) / 48_000 + 0.4 }
+        _ = try daemonTests.waitUntil(c) { $0["state"] as? String == "playing" && daemonTests.elapsed($0) >= Double(phaseStart) / 48_000 + 0.4 }
         let stateFile = d.home.appendingPathComponent("state/somacue/state.json")
         var saved: [String: Any] = [:]
         for _ in 0..<50 {
@@ -33,7 +33,8 @@ struct RestoreTests {
         let (second, log) = try d.launch(log: "second.log")
         defer { TestDaemon.end(second) }
         let c2 = try d.connect()
-        let status = try c2.data("status")
+        // The restore loads like a `start` (the daemon answers meanwhile), then holds paused.
+        let status = try daemonTests.waitUntil(c2) { $0["state"] as? String != "loading" }
         #expect(status["state"] as? String == "paused", "\(status) \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         #expect(status["restored"] as? Bool == true && status["saved"] is String, "\(status)")
         #expect(daemonTests.isAt(status, frame: phaseStart), "\(status)")
@@ -72,18 +73,19 @@ struct RestoreTests {
         defer { d.stop() }
         let c = try d.connect()
         _ = try c.data("start", ["session": "daemon-test"])
-        _ = try daemonTests.waitUntil(c) { daemonTests.elapsed($0) >= 2 }
+        _ = try daemonTests.waitUntil(c) { $0["state"] as? String == "playing" && daemonTests.elapsed($0) >= 2 }
         // SIGTERM (systemctl --user restart) fades out and exits, and keeps the session.
         d.stop()
         #expect(d.process.terminationStatus == 0)
         let (second, _) = try d.launch(log: "restart.log")
         defer { TestDaemon.end(second) }
         let c2 = try d.connect()
-        let status = try c2.data("status")
+        let status = try daemonTests.waitUntil(c2) { $0["state"] as? String != "loading" }
         #expect(status["state"] as? String == "paused" && status["restored"] as? Bool == true, "\(status)")
         let started = try c2.request("start", ["session": "daemon-test", "tempo": 1.5])
         #expect(started["ok"] as? Bool == true, "\(started)")
-        let now = try c2.data("status")
+        // `start` replies `loading`; the session plays once its cues are decoded.
+        let now = try daemonTests.waitUntil(c2) { $0["state"] as? String != "loading" }
         #expect(now["state"] as? String == "playing" && now["restored"] == nil && now["tempo"] as? Double == 1.5, "\(now)")
         _ = try c2.data("stop")
     }

@@ -78,3 +78,92 @@ private func setModified(_ path: String, seconds: Int, nanoseconds: Int = 0) {
         #expect(throws: CueLoadError.self) { try cache.header(path: dir.file("missing.wav")) }
     }
 }
+
+@Suite struct DecodedCueCacheTests {
+    /// A library with one session whose cues are real files, for LoadedSession.
+    func plannedSession(_ dir: FixtureDir) throws -> (Library, Config, Paths, Session) {
+        let paths = Paths(dataDir: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                            .deletingLastPathComponent().path, userDir: dir.file("user"))
+        let library = Library.load(paths: paths)
+        let session = try #require(library.sessions["gluteal-release"])
+        return (library, Config(), paths, session)
+    }
+
+    func samples(_ loaded: LoadedSession) -> [CueID: [Int16]] {
+        var out: [CueID: [Int16]] = [:]
+        for (id, slot) in loaded.slots {
+            out[id] = Array(UnsafeBufferPointer(start: slot.samples, count: Int(slot.frames) * slot.channels))
+        }
+        return out
+    }
+
+    @Test func aWarmCacheGivesTheSameSamplesAndADamagedEntryIsRebuilt() throws {
+        let dir = try FixtureDir("decoded")
+        let (library, config, paths, session) = try plannedSession(dir)
+        let p = try plan(session: session, library: library, config: config, options: SessionOptions(), paths: paths)
+        let cache = DecodedCueCache(directory: dir.file("decoded"))
+
+        let cold = try LoadedSession(plan: p, quality: .medium, cache: nil)
+        try cold.waitUntilDecoded()
+        #expect(cold.cuesFromCache == 0)
+        let reference = samples(cold)
+
+        let first = try LoadedSession(plan: p, quality: .medium, cache: cache)
+        try first.waitUntilDecoded()
+        #expect(first.cuesFromCache == 0)
+        #expect(samples(first) == reference)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.file("decoded")).filter { $0.hasSuffix(".pcm") }
+        #expect(files.count == p.catalog.count)
+
+        let warm = try LoadedSession(plan: p, quality: .medium, cache: cache)
+        try warm.waitUntilDecoded()
+        #expect(warm.cuesFromCache == p.catalog.count)
+        #expect(samples(warm) == reference)
+
+        // Damage entries: flip a sample byte in one, cut another short, garble a header.
+        let names = files.sorted()
+        let a = dir.file("decoded/" + names[0]), b = dir.file("decoded/" + names[1]), c = dir.file("decoded/" + names[2])
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: a))
+        bytes[DecodedCueCache.headerBytes + 10] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: a))
+        let cut = try Data(contentsOf: URL(fileURLWithPath: b))
+        try cut.prefix(cut.count - 2).write(to: URL(fileURLWithPath: b))
+        var garbled = try Data(contentsOf: URL(fileURLWithPath: c))
+        garbled[40] ^= 0xFF
+        try garbled.write(to: URL(fileURLWithPath: c))
+
+        let repaired = try LoadedSession(plan: p, quality: .medium, cache: cache)
+        try repaired.waitUntilDecoded()
+        #expect(repaired.cuesFromCache == p.catalog.count - 3)
+        #expect(samples(repaired) == reference, "a damaged entry must never be played")
+        let again = try LoadedSession(plan: p, quality: .medium, cache: cache)
+        try again.waitUntilDecoded()
+        #expect(again.cuesFromCache == p.catalog.count, "damaged entries are rebuilt")
+
+        // Another resampler quality is another key: nothing from the cache.
+        let other = try LoadedSession(plan: p, quality: .fastest, cache: cache)
+        try other.waitUntilDecoded()
+        #expect(other.cuesFromCache == 0)
+    }
+
+    @Test func sessionLimits() throws {
+        let dir = try FixtureDir("limits")
+        let (library, config, paths, session) = try plannedSession(dir)
+        var long = session
+        long.steps = Array(repeating: session.steps[0], count: SessionLimits.maximumSteps + 1)
+        #expect(throws: EngineError.self) { try plan(session: long, library: library, config: config, options: SessionOptions(), paths: paths) }
+        do {
+            _ = try plan(session: long, library: library, config: config, options: SessionOptions(), paths: paths)
+        } catch {
+            #expect(error.message.contains("1001 steps") && error.message.contains("1000"), "\(error.message)")
+        }
+        // 400 steps at tempo 0.25 is far beyond 12 hours.
+        long.steps = Array(repeating: session.steps[0], count: 400)
+        do {
+            _ = try plan(session: long, library: library, config: config, options: SessionOptions(tempo: 0.25), paths: paths)
+            Issue.record("a session over 12 hours was planned")
+        } catch {
+            #expect(error.message.contains("12 hours") && error.status == 64, "\(error.message)")
+        }
+    }
+}

@@ -177,3 +177,39 @@ struct MixerTests {
         #expect(out[2 * 100 ..< 2 * 256].allSatisfy { $0 == 0 })
     }
 }
+
+@Suite("Mixer kernel: waiting for cues still being decoded")
+struct PlayableTests {
+    let buffers = Buffers()
+
+    /// The timeline stops at `playable` (silence, no progress) and then plays on exactly as the
+    /// render would: the samples after the wait are the render's, shifted by the wait.
+    @Test func theTimelineWaitsAtPlayableAndLosesNothing() {
+        let cue = buffers.make((0..<600).map { Float($0 % 50) / 100 - 0.25 })
+        let events = [
+            KernelEvent(start: 100, frames: 600, samples: cue, channels: 1, gain: 1, isVoice: true),
+            KernelEvent(start: 1_000, frames: 600, samples: cue, channels: 1, gain: 1, isVoice: true),
+        ]
+        let total: Int64 = 2_000
+        let reference = render(events, total: total, blocks: [256]).ints
+        let st = MixerState.allocate(events: events, totalFrames: total, master: 1, voice: 1, tone: 1)
+        defer { MixerState.deallocate(st) }
+        st.pointee.playable.store(1_000, ordering: .releasing)  // the second cue is not ready
+        var out = [Int16](repeating: 0, count: 2 * 4_000)
+        out.withUnsafeMutableBufferPointer { p in
+            // 1,500 output frames: 1,000 of timeline, then 500 of waiting.
+            for k in stride(from: 0, to: 1_500, by: 250) { mixerRender(st, frames: 250, into: p.baseAddress! + 2 * k, floatOut: nil) }
+        }
+        let waitedAt = st.pointee.position.load(ordering: .acquiring)
+        #expect(waitedAt == 1_000)
+        #expect(Array(out[0..<2_000]) == Array(reference[0..<2_000]))
+        #expect(out[2_000..<3_000].allSatisfy { $0 == 0 }, "nothing plays while the timeline waits")
+        st.pointee.playable.store(Int64.max, ordering: .releasing)
+        out.withUnsafeMutableBufferPointer { p in
+            for k in stride(from: 1_500, to: 2_500, by: 250) { mixerRender(st, frames: 250, into: p.baseAddress! + 2 * k, floatOut: nil) }
+        }
+        #expect(Array(out[3_000..<5_000]) == Array(reference[2_000..<4_000]), "the second cue plays whole, from its first sample")
+        let finished = st.pointee.finished.load(ordering: .acquiring)
+        #expect(finished)
+    }
+}

@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Plain detached threads for blocking work (decoding) that must stay off the control loop and
+/// off Swift's cooperative pool. No Foundation.
+extension Platform {
+    /// Online processors (at least 1).
+    public static func processorCount() -> Int {
+        let n = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        return n > 0 ? n : 1
+    }
+
+    /// Runs `body` on a new detached thread. False when the thread cannot be created (the caller
+    /// then runs the work itself).
+    public static func detachThread(_ body: @escaping @Sendable () -> Void) -> Bool {
+        final class Box { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
+        let context = Unmanaged.passRetained(Box(body)).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { raw in
+            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+            box.body()
+            return nil
+        }, context)
+        if rc != 0 {
+            Unmanaged<Box>.fromOpaque(context).release()
+            return false
+        }
+        pthread_detach(thread)
+        return true
+    }
+
+    /// Returns freed heap memory to the system (glibc keeps it otherwise).
+    public static func trimHeap() {
+        #if canImport(Glibc)
+        _ = glibcMallocTrim(0)
+        #endif
+    }
+}
+
+#if canImport(Glibc)
+/// glibc's `malloc_trim` (declared in <malloc.h>, which the Glibc module does not export).
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif
