@@ -183,7 +183,7 @@ struct MPRISTests {
         let c = try d.connect()
         #expect(try c.data("ping").isEmpty)
         _ = try c.data("start", ["session": "daemon-test"])
-        #expect(try c.data("status")["state"] as? String == "playing")
+        #expect(try DaemonTests().waitUntil(c) { $0["state"] as? String != "loading" }["state"] as? String == "playing")
         _ = try c.data("stop")
         let lines = d.logText.split(separator: "\n").filter { $0.contains("D-Bus") }
         #expect(lines.count == 1, "\(d.logText)")

@@ -35,6 +35,8 @@ struct NavigationTests {
         let events = try ControlConnection(path: d.socket, timeout: 30)
         _ = try events.data("subscribe", ["events": ["cue"]])
         _ = try c.data("start", ["session": "daemon-test"])
+        // `start` replies `loading`; jumps work once the session plays.
+        _ = try DaemonTests().waitUntil(c) { $0["state"] as? String == "playing" }
         usleep(300_000)
         _ = try c.data("next")
         drain(events)
