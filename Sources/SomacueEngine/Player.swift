@@ -28,17 +28,21 @@ public struct DaemonSession: Sendable {
 }
 
 /// Checks, before a session is loaded, that somacued is not playing on the device `play` would
-/// use: a session playing there is refused unless `force` (two voices at once, exit 75), a
-/// paused or waiting one is a warning on stderr. Devices are compared by their resolved names.
+/// use: a session playing or loading there is refused unless `force` (two voices at once, exit
+/// 75), a paused or waiting one is a warning on stderr. Devices are compared by their resolved names.
 public func checkSharedDevice(_ daemon: DaemonSession, requested: String?, config: Config, force: Bool) throws(EngineError) {
     guard daemon.state != "idle" else { return }
     do { try PortAudio.initialize() } catch {
         return  // playing will say what is wrong with PortAudio
     }
     defer { PortAudio.terminate() }
-    guard let device = try? PortAudio.resolveOutputDevice(requested ?? config.device), daemon.device == device.name else { return }
+    // A session still loading names the device as asked for until it is open.
+    let loading = daemon.state == "loading"
+    guard let device = try? PortAudio.resolveOutputDevice(requested ?? config.device),
+          daemon.device == device.name || (loading && daemon.device == requested ?? config.device) else { return }
     let what = daemon.title ?? "a session"
-    if daemon.state == "playing" && !force {
+    // Loading sounds within moments (its first cues may already be playing).
+    if (daemon.state == "playing" || loading) && !force {
         throw EngineError("somacue: somacued is playing \(what) on \(device.name), the device this would play on; two sessions at once "
                           + "would speak over each other. `somacue pause` or `somacue stop` it first, or add --force to play anyway",
                           status: ExitStatus.tempFail)

@@ -138,7 +138,10 @@ struct ForegroundPlayTests {
         let refused = try E2E.run(E2E.somacue, ["play"] + short, env: env)
         #expect(refused.status == 75, "\(refused.status) \(refused.stderr)")
         #expect(refused.stderr.contains("somacued is playing Gluteal Release") && refused.stderr.contains("--force"), "\(refused.stderr)")
-        // Paused: a warning, and play goes on (no terminal: it plays to the end).
+        // Paused: a warning, and play goes on (no terminal: it plays to the end). `pause` works
+        // once the session plays (`start` replied `loading`).
+        let end = Date().addingTimeInterval(60)
+        while Date() < end, try ask("status")["state"] as? String == "loading" { usleep(50_000) }
         #expect(try ask("pause")["state"] as? String == "paused", "pause")
         let warned = try E2E.run(E2E.somacue, ["play"] + short, env: env)
         #expect(warned.status == 0, "\(warned.stderr)")
