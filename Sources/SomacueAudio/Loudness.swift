@@ -18,15 +18,22 @@ public enum Loudness {
     /// than that has none (-inf): it is measured over its whole length instead. Digital silence,
     /// or audio gated away entirely (below -70 LUFS), gives -infinity: never use that as a gain.
     public static func measure(_ cue: LoadedCue) throws(EBUR128Error) -> Double {
-        let frames = Int(cue.frames.value)
-        let rate = cue.sampleRate.hz
+        guard let samples = cue.pcm.baseAddress else { return -.infinity }
+        return try measure(samples: samples, frames: Int(cue.frames.value), channels: cue.channels, rate: cue.sampleRate)
+    }
+
+    /// The same for 16-bit interleaved samples already in memory (a decoded cue's slot in a
+    /// session's cue memory, measured by the decoder thread that filled it).
+    public static func measure(samples: UnsafePointer<Int16>, frames: Int, channels: Int,
+                               rate sampleRate: SampleRate) throws(EBUR128Error) -> Double {
+        let rate = sampleRate.hz
         guard frames > 0 else { return -.infinity }
-        guard let st = ebur128_init(UInt32(cue.channels), UInt(rate), Int32(EBUR128_MODE_I.rawValue)) else {
+        guard let st = ebur128_init(UInt32(channels), UInt(rate), Int32(EBUR128_MODE_I.rawValue)) else {
             throw EBUR128Error(code: -1, what: "allocate its state")
         }
         var state: UnsafeMutablePointer<ebur128_state>? = st
         defer { ebur128_destroy(&state) }
-        if cue.channels == 1 {
+        if channels == 1 {
             // A mono cue plays on both loudspeakers.
             let r = ebur128_set_channel(st, 0, Int32(EBUR128_DUAL_MONO.rawValue))
             if r != 0 { throw EBUR128Error(code: r, what: "set the channel map") }
@@ -35,7 +42,7 @@ public enum Loudness {
         let ms = frames * 1000 / rate
         let short = ms < 400
         // (The momentary buffer already holds 400 ms, so a shorter window needs no setup.)
-        let r = ebur128_add_frames_short(st, cue.pcm.baseAddress, frames)
+        let r = ebur128_add_frames_short(st, samples, frames)
         if r != 0 { throw EBUR128Error(code: r, what: "read the samples") }
         var out = -Double.infinity
         let q = short ? ebur128_loudness_window(st, UInt(max(1, ms)), &out) : ebur128_loudness_global(st, &out)

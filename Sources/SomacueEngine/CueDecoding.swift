@@ -20,6 +20,10 @@ public struct CueSlot: @unchecked Sendable {
     let stamp: FileStamp?
     /// Position in the decoding order.
     let index: Int
+    /// The loudness target (LUFS) of a cue whose loudness is not stored in its manifest: the
+    /// decoder measures it once the samples are in place (`CueDecoding.measuredGain`). Nil when
+    /// the manifest has it.
+    let measureTowards: Double?
 }
 
 /// A session's cue memory: one range of address space reserved (not committed) at `start`, one
@@ -68,6 +72,9 @@ final class CueDecoding: @unchecked Sendable {
     let cache: DecodedCueCache?
     /// 0 pending, 1 ready, 2 failed; one per slot.
     private let states: UnsafeMutablePointer<Atomic<Int>>
+    /// Per slot with `measureTowards`: the gain that brings it to that target, written before
+    /// the slot's state turns ready (release) and read only after (acquire).
+    private let gains: UnsafeMutablePointer<Float>
     private let next = Atomic<Int>(0)
     private let done = Atomic<Int>(0)
     private let cancelled = Atomic<Bool>(false)
@@ -83,11 +90,14 @@ final class CueDecoding: @unchecked Sendable {
         self.cache = cache
         states = .allocate(capacity: max(slots.count, 1))
         for i in 0..<slots.count { (states + i).initialize(to: Atomic(0)) }
+        gains = .allocate(capacity: max(slots.count, 1))
+        gains.initialize(repeating: 1, count: max(slots.count, 1))
     }
 
     deinit {
         states.deinitialize(count: slots.count)
         states.deallocate()
+        gains.deallocate()
     }
 
     /// Starts the decoder threads (one per core, at most one per cue) and returns at once.
@@ -99,6 +109,11 @@ final class CueDecoding: @unchecked Sendable {
     }
 
     func isReady(_ index: Int) -> Bool { states[index].load(ordering: .acquiring) == 1 }
+    /// The loudness gain measured for a slot with `measureTowards`, once `isReady(index)`.
+    func measuredGain(_ index: Int) -> Float {
+        precondition(isReady(index), "a cue's loudness is read only once it is decoded")
+        return gains[index]
+    }
     var finished: Bool { done.load(ordering: .acquiring) == slots.count }
     var failures: [String] { problems.withLock { $0 } }
     var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
@@ -112,9 +127,18 @@ final class CueDecoding: @unchecked Sendable {
             let i = next.add(1, ordering: .relaxed).oldValue
             guard i < slots.count else { return }
             let ok = fill(slots[i])
+            if ok, let target = slots[i].measureTowards { gains[i] = measure(slots[i], target: target) }
             states[i].store(ok ? 1 : 2, ordering: .releasing)
             done.add(1, ordering: .releasing)
         }
+    }
+
+    /// A cue without a stored loudness is measured here, on the decoder thread, from the
+    /// samples just put in place (never on the control thread, which must keep answering).
+    /// An unmeasurable cue (silence, a libebur128 failure) plays at unity gain.
+    private func measure(_ slot: CueSlot, target: Double) -> Float {
+        let lufs = try? Loudness.measure(samples: slot.samples, frames: Int(slot.frames), channels: slot.channels, rate: rate)
+        return Float(Loudness.gain(lufs: lufs, target: target))
     }
 
     private func fill(_ slot: CueSlot) -> Bool {

@@ -81,6 +81,10 @@ final class Loading: SessionProgress {
     /// Set once the session ended during loading (stop, or a decode error): the stop sound plays
     /// until this output frame, then everything is closed.
     var closeAfterOutput: Int64?
+    /// The cues with a measured loudness whose gains the kernel's table holds
+    /// (`LoadedSession.frontier(for:gainsIn:)`), and those of a table swap not applied yet.
+    var gainsIn: Set<CueID> = []
+    var swapInFlight: Set<CueID>?
 
     init(loaded: LoadedSession, mixer: UnsafeMutablePointer<MixerState>, opening: DeviceOpening, device: String,
          voice: String, inputs: String, startTempo: Tempo, restore: Restore?) {
@@ -120,9 +124,9 @@ extension LivePlayer {
         cfg.masterVolume = volumes.master
         cfg.voiceVolume = volumes.voice
         cfg.toneVolume = volumes.tone
-        let mixer = loaded.makeMixer(config: cfg)
+        let (mixer, gainsIn) = loaded.makeMixerNow(config: cfg)
         let timeline = planned.timeline
-        mixer.pointee.playable.store(loaded.frontier(for: timeline), ordering: .releasing)
+        mixer.pointee.playable.store(loaded.frontier(for: timeline, gainsIn: gainsIn), ordering: .releasing)
         if let restore { MixerState.holdBeforeStart(mixer, at: restore.frame) }
         // Everything the first 30 s need (or the whole session) decoded before the stream starts;
         // a held stream plays silence, so a restored session's may start at once.
@@ -134,12 +138,13 @@ extension LivePlayer {
         let address = Int(bitPattern: UnsafeMutableRawPointer(mixer))
         let opening = DeviceOpening()
         opening.begin(requested: config.device, rate: timeline.sampleRate, latency: config.latencyMs / 1000, mixer: mixer) {
-            let decoded = loaded.isDecoded
-            let frontier = decoded ? Int64.max : loaded.frontier(for: timeline)
-            guard decoded || loaded.isCancelled || frontier >= horizon else { return false }
+            guard loaded.isDecoded || loaded.isCancelled || loaded.frontier(for: timeline) >= horizon else { return false }
             // Published here too, not only on the control thread's ticks: a sound server may ask
             // for a large first buffer at once, before the next tick. The frontier only grows
-            // (cues are never un-decoded), so every writer takes the maximum.
+            // (cues are never un-decoded, a gain in a table stays in every later one), so every
+            // writer takes the maximum. This thread knows the first table's gains only: a cue
+            // measured since waits for the control thread's swap (within the pre-roll).
+            let frontier = loaded.frontier(for: timeline, gainsIn: gainsIn)
             UnsafeMutablePointer<MixerState>(bitPattern: address)!.pointee.playable.max(frontier, ordering: .releasing)
             return true
         }
@@ -147,6 +152,7 @@ extension LivePlayer {
                         inputs: inputs ?? Self.fingerprint(planned), startTempo: startTempo ?? timeline.tempo, restore: restore)
         l.startAt = startAt
         l.forcedTempo = forcedTempo
+        l.gainsIn = gainsIn
         loading = l
         return .success(l)
     }
@@ -267,13 +273,12 @@ extension LivePlayer {
             endLoading(l, reason: "error")
             return
         }
-        // Read "all decoded" before the frontier: a frontier computed first could be stale by the
-        // time the state says playing.
-        let decoded = l.loaded.isDecoded
-        l.mixer.pointee.playable.max(decoded ? Int64.max : l.loaded.frontier(for: l.timeline), ordering: .releasing)
+        let frontier = refreshGains(l)
+        l.mixer.pointee.playable.max(frontier, ordering: .releasing)
         // The first cues may sound already: phases and cues are announced (and saved) as they pass.
         if l.restore == nil { announceProgress(l, at: FrameCount(min(l.position, l.timeline.frames.value))) }
-        guard decoded, let stream = l.stream else { return }
+        // Int64.max: every cue decoded, and every measured gain in the kernel's table.
+        guard frontier == Int64.max, let stream = l.stream else { return }
         // Every cue is in place and the stream runs: an ordinary session from here on.
         let a = Active(loaded: l.loaded, mixer: l.mixer, stream: stream, device: l.device, voice: l.voice)
         a.inputs = l.inputs
@@ -300,6 +305,29 @@ extension LivePlayer {
                 _ = jump(a, to: a.timeline.segments[seg].frame)
             }
         }
+    }
+
+    /// Keeps the kernel's table up with the loudness the decoders measure (cues without a stored
+    /// `lufs`): when the kernel would wait only for gains its table lacks, a table with every
+    /// gain known now is swapped in (one swap at a time; it applies at the next callback, or at
+    /// the first once the stream starts). Returns the frontier for the table in use.
+    func refreshGains(_ l: Loading) -> Int64 {
+        while let note = l.mixer.pointee.nextNote() {
+            if case .swapped(let old) = note {
+                old.free()
+                if let s = l.swapInFlight { l.gainsIn = s }
+                l.swapInFlight = nil
+            }
+        }
+        let frontier = l.loaded.frontier(for: l.timeline, gainsIn: l.gainsIn)
+        guard frontier != Int64.max, l.swapInFlight == nil, !l.loaded.measuredCues.isSubset(of: l.gainsIn) else { return frontier }
+        let decodedUpTo = l.loaded.isDecoded ? Int64.max : l.loaded.frontier(for: l.timeline)
+        guard frontier < decodedUpTo else { return frontier }  // held back by decoding, not by a gain
+        let (events, included) = l.loaded.kernelTable(for: l.timeline)
+        guard included != l.gainsIn else { return frontier }
+        let table = EventTable.make(events, totalFrames: l.timeline.frames.value, guide: l.loaded.guideSegments(for: l.timeline))
+        if l.mixer.pointee.send(.swap(table)) { l.swapInFlight = included } else { table.free() }  // full: next tick
+        return frontier
     }
 
     /// `session` of the status object while loading.

@@ -200,15 +200,21 @@ public func sessionSummary(_ s: Session, duration: Double?, tempo: Tempo? = nil)
 /// core; it returns at once. `waitUntilDecoded` blocks until every cue is in place (render and
 /// foreground play); the daemon instead lets the kernel wait at the first cue not yet ready
 /// (`frontier`). Keeps the cue memory alive for as long as the kernel may read it.
+///
+/// Each cue plays at the gain that brings it to the loudness target of its kind
+/// (`volume.voice_lufs` or `volume.tone_lufs`): from the manifest's `lufs`, or, for a cue without
+/// one, measured by the decoder thread that fills its slot. Until that measurement is in, an
+/// event table holds a placeholder gain for the cue, and the cue counts as not ready for a
+/// table made before it (`frontier(for:gainsIn:)`); the daemon swaps in a table with the
+/// measured gains before the kernel reaches it (LiveLoading.swift).
 public final class LoadedSession: @unchecked Sendable {
     public let plan: PlannedSession
     public let slots: [CueID: CueSlot]
-    public let kernelEvents: [KernelEvent]
     let decoding: CueDecoding
-    /// Per cue: the gain that brings it to the loudness target of its kind (`volume.voice_lufs`
-    /// or `volume.tone_lufs`), from the manifest's `lufs`; a cue without one is measured here
-    /// (which waits for its decoding).
-    public let loudnessGains: [CueID: Float]
+    /// Gains from the manifests' stored loudness.
+    let storedGains: [CueID: Float]
+    /// The cues whose loudness the decoders measure.
+    public let measuredCues: Set<CueID>
 
     public init(plan: PlannedSession, quality: ResamplerQuality, voiceLUFS: Double = Config().voiceLUFS,
                 toneLUFS: Double = Config().toneLUFS, cache: DecodedCueCache? = .standard) throws(EngineError) {
@@ -220,6 +226,14 @@ public final class LoadedSession: @unchecked Sendable {
             let fa = firstUse[a] ?? -1, fb = firstUse[b] ?? -1
             return fa != fb ? fa < fb : a < b
         }
+        var stored: [CueID: Float] = [:]
+        var measured = Set<CueID>()
+        for (id, info) in plan.catalog {
+            let target = info.kind == .voice ? voiceLUFS : toneLUFS
+            if let lufs = info.lufs { stored[id] = Float(Loudness.gain(lufs: lufs, target: target)) } else { measured.insert(id) }
+        }
+        storedGains = stored
+        measuredCues = measured
         var sizes: [(CueID, CueInfo, Int, Int)] = []
         var total = 0
         for id in order {
@@ -242,7 +256,8 @@ public final class LoadedSession: @unchecked Sendable {
         for (index, (id, info, channels, bytes)) in sizes.enumerated() {
             let slot = CueSlot(id: id, source: info.source, frames: info.frames.value, channels: channels,
                                samples: UnsafePointer((arena.base + offset).assumingMemoryBound(to: Int16.self)),
-                               offset: offset, bytes: bytes, stamp: Platform.stamp(info.source), index: index)
+                               offset: offset, bytes: bytes, stamp: Platform.stamp(info.source), index: index,
+                               measureTowards: info.lufs == nil ? (info.kind == .voice ? voiceLUFS : toneLUFS) : nil)
             slots[id] = slot
             list.append(slot)
             offset += bytes
@@ -250,30 +265,25 @@ public final class LoadedSession: @unchecked Sendable {
         self.slots = slots
         decoding = CueDecoding(arena: arena, slots: list, rate: plan.timeline.sampleRate, quality: quality, cache: cache)
         decoding.start()
-        var gains: [CueID: Float] = [:]
-        var unmeasured: [CueID] = []
-        for (id, info) in plan.catalog {
-            let target = info.kind == .voice ? voiceLUFS : toneLUFS
-            if let lufs = info.lufs { gains[id] = Float(Loudness.gain(lufs: lufs, target: target)) } else { unmeasured.append(id) }
-        }
-        if !unmeasured.isEmpty {
-            // No stored loudness: measure the decoded samples (this waits for decoding).
-            while !decoding.finished { Platform.sleep(seconds: 0.001) }
-            for id in unmeasured {
-                let info = plan.catalog[id]!, slot = slots[id]!
-                var lufs: Double?
-                if decoding.isReady(slot.index) {
-                    let pcm = UnsafeBufferPointer(start: slot.samples, count: Int(slot.frames) * slot.channels)
-                    let cue = LoadedCue(path: slot.source, channels: slot.channels, sampleRate: plan.timeline.sampleRate,
-                                        samples: pcm.map { Float($0) * (1.0 / 32768) })
-                    lufs = try? Loudness.measure(cue)
-                }
-                gains[id] = Float(Loudness.gain(lufs: lufs, target: info.kind == .voice ? voiceLUFS : toneLUFS))
-            }
-        }
-        loudnessGains = gains
-        kernelEvents = Self.kernelEvents(for: plan.timeline, slots: slots, gains: gains)
     }
+
+    /// A cue's loudness gain, or nil while a cue without stored loudness is not decoded (and
+    /// measured) yet.
+    public func loudnessGain(_ id: CueID) -> Float? {
+        if let g = storedGains[id] { return g }
+        guard let slot = slots[id], decoding.isReady(slot.index) else { return nil }
+        return decoding.measuredGain(slot.index)
+    }
+
+    /// Every gain known now (all of them once decoded).
+    public var loudnessGains: [CueID: Float] {
+        var out = storedGains
+        for id in measuredCues { if let g = loudnessGain(id) { out[id] = g } }
+        return out
+    }
+
+    /// The kernel's events for the planned timeline with the gains known now.
+    public var kernelEvents: [KernelEvent] { kernelEvents(for: plan.timeline) }
 
     /// Blocks until every cue is decoded (or mapped from the cache); throws every cue that
     /// could not be.
@@ -306,13 +316,36 @@ public final class LoadedSession: @unchecked Sendable {
 
     /// The first timeline frame of `timeline` whose cue is not ready yet, or `Int64.max` when
     /// every cue is. Everything before it may be played; see `MixerState.playable`.
+    /// Decoding only: a table's gains are not considered (see `frontier(for:gainsIn:)`).
     public func frontier(for timeline: Timeline) -> Int64 {
         if decoding.finished && decoding.failures.isEmpty { return Int64.max }
         for e in timeline.events where !isReady(e.cue) { return e.frame.value }
         return Int64.max
     }
 
-    /// Kernel events for a timeline laid out with this session's cues (e.g. at another tempo).
+    /// The first timeline frame that an event table made with the measured gains of `included`
+    /// may not play yet: its cue is not decoded, or its loudness was measured after the table
+    /// was made (the table holds a placeholder gain for it). `Int64.max` when nothing is left.
+    public func frontier(for timeline: Timeline, gainsIn included: Set<CueID>) -> Int64 {
+        if decoding.finished && decoding.failures.isEmpty && measuredCues.isSubset(of: included) { return Int64.max }
+        for e in timeline.events where !isReady(e.cue) || (measuredCues.contains(e.cue) && !included.contains(e.cue)) {
+            return e.frame.value
+        }
+        return Int64.max
+    }
+
+    /// Kernel events for `timeline` and the measured cues whose gains they hold. The set is
+    /// read first: a cue measured in between is then in the events with its gain but not in the
+    /// set, which only holds the kernel back a little longer (the other order could let it play
+    /// a placeholder gain).
+    public func kernelTable(for timeline: Timeline) -> (events: [KernelEvent], gainsIn: Set<CueID>) {
+        let included = measuredCues.filter { isReady($0) }
+        return (kernelEvents(for: timeline), included)
+    }
+
+    /// Kernel events for a timeline laid out with this session's cues (e.g. at another tempo),
+    /// with the gains known now: a cue still being measured gets a placeholder (1) that the
+    /// kernel never plays (see `frontier(for:gainsIn:)`).
     public func kernelEvents(for timeline: Timeline) -> [KernelEvent] {
         Self.kernelEvents(for: timeline, slots: slots, gains: loudnessGains)
     }
@@ -333,11 +366,20 @@ public final class LoadedSession: @unchecked Sendable {
         planGuide(timeline, settings: plan.guide)
     }
 
-    /// A fresh mixer state for this session; free it with `MixerState.deallocate`.
+    /// A fresh mixer state for this session; free it with `MixerState.deallocate`. Once
+    /// decoded (`waitUntilDecoded`), its table has every gain.
     public func makeMixer(config: Config) -> UnsafeMutablePointer<MixerState> {
-        MixerState.allocate(events: kernelEvents, totalFrames: plan.timeline.frames.value,
-                            master: Float(config.masterVolume), voice: Float(config.voiceVolume),
-                            tone: Float(config.toneVolume), guide: guideSegments(for: plan.timeline))
+        makeMixerNow(config: config).mixer
+    }
+
+    /// A fresh mixer state while decoding may still go on, and the measured cues whose gains its
+    /// table holds (`kernelTable`).
+    public func makeMixerNow(config: Config) -> (mixer: UnsafeMutablePointer<MixerState>, gainsIn: Set<CueID>) {
+        let table = kernelTable(for: plan.timeline)
+        let mixer = MixerState.allocate(events: table.events, totalFrames: plan.timeline.frames.value,
+                                        master: Float(config.masterVolume), voice: Float(config.voiceVolume),
+                                        tone: Float(config.toneVolume), guide: guideSegments(for: plan.timeline))
+        return (mixer, table.gainsIn)
     }
 }
 

@@ -375,6 +375,47 @@ struct DaemonTests {
         #expect(captured[off..<(off + n)].elementsEqual(expected[0..<n]), "the session did not play on untouched")
     }
 
+    /// Cues whose manifest stores no loudness (`lufs`) are measured by the decoder threads, not
+    /// on the control thread: `start` replies `loading` at once and the kernel waits for a table
+    /// with the measured gains, so the capture is still the render (which measures them too),
+    /// frame for frame; a placeholder gain played anywhere would differ.
+    @Test func cuesWithoutStoredLoudnessAreMeasuredOffTheControlThread() throws {
+        let pulse = try requirePulse()
+        let d = try TestDaemon()
+        defer { d.stop() }
+        let copy = try voiceCopy(d, "unmeasured") { _ in nil }
+        let manifest = copy.appendingPathComponent("manifest.toml")
+        let text = try String(contentsOf: manifest, encoding: .utf8)
+        try #require(text.contains("lufs = "), "the test voice stores its loudness")
+        try text.components(separatedBy: "\n").filter { !$0.hasPrefix("lufs = ") }.joined(separator: "\n")
+            .write(to: manifest, atomically: true, encoding: .utf8)
+        let out = d.home.appendingPathComponent("render-unmeasured.wav")
+        let r = try E2E.run(E2E.somacue, ["render", "daemon-test", "--voice", "unmeasured", "-o", out.path], env: d.env)
+        try #require(r.status == 0, "render failed: \(r.stderr)")
+        let s = try E2E.wavSamples(out).samples
+        let expected = stride(from: 0, to: s.count, by: 2).map { s[$0] }
+        let cap = try Pulse.Capture(fifo: pulse.fifo)
+        // The capture is stopped whatever happens (its reader would outlive the test).
+        var played: Result<Void, Error> = .success(())
+        do {
+            let c = try d.connect()
+            let started = try c.data("start", ["session": "daemon-test", "voice": "unmeasured"])
+            #expect(started["state"] as? String == "loading", "\(started)")
+            _ = try waitUntil(c) { $0["state"] as? String == "playing" }
+            _ = try waitUntil(c, timeout: 180) { $0["state"] as? String == "idle" }
+        } catch { played = .failure(error) }
+        usleep(800_000)
+        let captured = try cap.stop()
+        try played.get()
+        let off = try align(captured, expected)
+        try #require(off >= 0 && captured.count >= off + expected.count, "capture too short: \(captured.count) < \(off + expected.count)")
+        let got = captured[off..<(off + expected.count)]
+        if !got.elementsEqual(expected) {
+            let i = zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? -1
+            Issue.record("capture differs from the render at frame \(i) of \(expected.count)")
+        }
+    }
+
     /// A decoding failure found after `start` replied ends the session with an `error` event.
     @Test func aCueThatFailsToDecodeEndsTheSessionWithAnError() throws {
         _ = try requirePulse()

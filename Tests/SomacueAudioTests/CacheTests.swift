@@ -146,6 +146,43 @@ private func setModified(_ path: String, seconds: Int, nanoseconds: Int = 0) {
         #expect(other.cuesFromCache == 0)
     }
 
+    /// Cues without a stored loudness are measured by the decoders: the gain of each is the one
+    /// of its decoded samples, and a table made before a cue was measured never lets the kernel
+    /// reach it (its gain there is a placeholder).
+    @Test func cuesWithoutStoredLoudnessAreMeasuredByTheDecoders() throws {
+        let dir = try FixtureDir("measured")
+        let (library, config, paths, session) = try plannedSession(dir)
+        var p = try plan(session: session, library: library, config: config, options: SessionOptions(), paths: paths)
+        let stored = try LoadedSession(plan: p, quality: .medium, cache: nil)
+        try stored.waitUntilDecoded()
+        #expect(stored.measuredCues.isEmpty, "the shipped manifest stores every cue's loudness")
+        for id in p.catalog.keys { p.catalog[id]!.lufs = nil }
+        let loaded = try LoadedSession(plan: p, quality: .medium, voiceLUFS: config.voiceLUFS, toneLUFS: config.toneLUFS, cache: nil)
+        #expect(loaded.measuredCues == Set(p.catalog.keys))
+        let first = try #require(p.timeline.events.first)
+        // No gain is in this table: the kernel may not reach the first cue.
+        #expect(loaded.frontier(for: p.timeline, gainsIn: []) <= first.frame.value)
+        try loaded.waitUntilDecoded()
+        #expect(loaded.frontier(for: p.timeline, gainsIn: []) == first.frame.value)
+        #expect(loaded.frontier(for: p.timeline) == Int64.max)
+        let (events, included) = loaded.kernelTable(for: p.timeline)
+        #expect(included == loaded.measuredCues)
+        #expect(loaded.frontier(for: p.timeline, gainsIn: included) == Int64.max)
+        var differs = 0
+        for (id, info) in p.catalog {
+            let slot = try #require(loaded.slots[id])
+            let lufs = try? Loudness.measure(samples: slot.samples, frames: Int(slot.frames), channels: slot.channels, rate: p.timeline.sampleRate)
+            let want = Float(Loudness.gain(lufs: lufs, target: info.kind == .voice ? config.voiceLUFS : config.toneLUFS))
+            #expect(loaded.loudnessGain(id) == want, "\(id)")
+            if want != 1 { differs += 1 }
+        }
+        #expect(differs > 0, "the measured gains are not all unity")
+        // Each event carries its cue's measured gain (times the manifest's gain).
+        for (e, k) in zip(p.timeline.events, events) {
+            #expect(k.gain == Float(e.gain) * loaded.loudnessGain(e.cue)!)
+        }
+    }
+
     @Test func sessionLimits() throws {
         let dir = try FixtureDir("limits")
         let (library, config, paths, session) = try plannedSession(dir)
