@@ -396,23 +396,28 @@ struct DaemonTests {
         let expected = stride(from: 0, to: s.count, by: 2).map { s[$0] }
         let cap = try Pulse.Capture(fifo: pulse.fifo)
         // The capture is stopped whatever happens (its reader would outlive the test).
-        var played: Result<Void, Error> = .success(())
+        // The first 20 s hold several cues of the voice (the opening, the first exercise's title
+        // and position); every cue is decoded and measured well before then, so no later table
+        // swap is left to check.
+        var played: Result<[String: Any], Error> = .success([:])
         do {
             let c = try d.connect()
             let started = try c.data("start", ["session": "daemon-test", "voice": "unmeasured"])
             #expect(started["state"] as? String == "loading", "\(started)")
             _ = try waitUntil(c) { $0["state"] as? String == "playing" }
-            _ = try waitUntil(c, timeout: 180) { $0["state"] as? String == "idle" }
+            played = .success(try waitUntil(c) { elapsed($0) >= 20 })
+            _ = try c.data("stop")
         } catch { played = .failure(error) }
-        usleep(800_000)
+        usleep(1_000_000)
         let captured = try cap.stop()
-        try played.get()
+        let last = try played.get()
         let off = try align(captured, expected)
-        try #require(off >= 0 && captured.count >= off + expected.count, "capture too short: \(captured.count) < \(off + expected.count)")
-        let got = captured[off..<(off + expected.count)]
-        if !got.elementsEqual(expected) {
+        let n = Int(elapsed(last) * 48_000) - 4_800
+        try #require(off >= 0 && captured.count >= off + n, "capture too short: \(captured.count) < \(off + n)")
+        let got = captured[off..<(off + n)]
+        if !got.elementsEqual(expected[0..<n]) {
             let i = zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? -1
-            Issue.record("capture differs from the render at frame \(i) of \(expected.count)")
+            Issue.record("capture differs from the render at frame \(i) of \(n)")
         }
     }
 
