@@ -61,7 +61,8 @@ struct LibraryRefreshTests {
         let start = try c.request("start", ["session": "fresh-test"])
         #expect(start["ok"] as? Bool == true, "\(start)")
         let firstLength = try #require((start["data"] as? [String: Any])?["session"] as? [String: Any])["duration"] as? Double
-        #expect(try c.data("status")["state"] as? String == "playing")
+        // `start` replies `loading`; the session plays once its cues are decoded.
+        #expect(try DaemonTests().waitUntil(c) { $0["state"] as? String != "loading" }["state"] as? String == "playing")
         _ = try c.request("stop")
 
         // Changed: a second step and a new title; `start` plays the new content.
