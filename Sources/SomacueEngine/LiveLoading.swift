@@ -21,9 +21,10 @@ final class DeviceOpening: @unchecked Sendable {
     private let outcome = Mutex<Outcome?>(nil)
     var result: Outcome? { outcome.withLock { $0 } }
 
-    /// `readyToStart` is polled (every 2 ms) between opening and starting the stream.
+    /// `readyToStart` is polled (every 2 ms) between opening and starting the stream; once
+    /// `cancelled` says so, the stream is closed without being started (outcome `failed`).
     func begin(requested: String, rate: SampleRate, latency: Double, mixer: UnsafeMutablePointer<MixerState>,
-               readyToStart: @escaping @Sendable () -> Bool) {
+               cancelled: @escaping @Sendable () -> Bool, readyToStart: @escaping @Sendable () -> Bool) {
         let address = Int(bitPattern: UnsafeMutableRawPointer(mixer))
         let body: @Sendable () -> Void = {
             do { try PortAudio.initialize() } catch {
@@ -35,7 +36,13 @@ final class DeviceOpening: @unchecked Sendable {
                 let stream = try PortAudioOutputStream(device: device, sampleRate: rate, channels: 2, framesPerBuffer: 0,
                                                        suggestedLatency: latency, callback: mixerStreamCallback,
                                                        userData: UnsafeMutableRawPointer(bitPattern: address))
-                while !readyToStart() { Platform.sleep(seconds: 0.002) }
+                while !cancelled() && !readyToStart() { Platform.sleep(seconds: 0.002) }
+                if cancelled() {
+                    stream.close()
+                    PortAudio.terminate()
+                    self.outcome.withLock { $0 = .failed("cancelled before it started") }
+                    return
+                }
                 do { try stream.start() } catch {
                     stream.close()
                     throw error
@@ -50,6 +57,13 @@ final class DeviceOpening: @unchecked Sendable {
     }
 }
 
+/// Lets a loading session's stream start: open at once for a `start`, only at the swap for a
+/// `start --replace` that waits while the session it replaces goes on (PendingReplace.swift).
+final class LoadGate: Sendable {
+    let isOpen: Atomic<Bool>
+    init(open: Bool) { isOpen = Atomic(open) }
+}
+
 /// A session between `start` and `playing` (or, for a session brought back from state.json,
 /// between the daemon's start and `paused`).
 final class Loading: SessionProgress {
@@ -62,7 +76,10 @@ final class Loading: SessionProgress {
 
     let loaded: LoadedSession
     let mixer: UnsafeMutablePointer<MixerState>
-    let opening: DeviceOpening
+    var opening: DeviceOpening
+    let gate: LoadGate
+    /// The timeline frame up to which the cues must be in place before the stream starts.
+    let horizon: Int64
     let voice: String
     let inputs: String
     let startTempo: Tempo
@@ -85,12 +102,17 @@ final class Loading: SessionProgress {
     /// (`LoadedSession.frontier(for:gainsIn:)`), and those of a table swap not applied yet.
     var gainsIn: Set<CueID> = []
     var swapInFlight: Set<CueID>?
+    /// A pending replace whose device would not open beside the session there: it opens again
+    /// once that one is closed (PendingReplace.swift).
+    var openAfterSwap = false
 
-    init(loaded: LoadedSession, mixer: UnsafeMutablePointer<MixerState>, opening: DeviceOpening, device: String,
-         voice: String, inputs: String, startTempo: Tempo, restore: Restore?) {
+    init(loaded: LoadedSession, mixer: UnsafeMutablePointer<MixerState>, opening: DeviceOpening, gate: LoadGate,
+         horizon: Int64, device: String, voice: String, inputs: String, startTempo: Tempo, restore: Restore?) {
         self.loaded = loaded
         self.mixer = mixer
         self.opening = opening
+        self.gate = gate
+        self.horizon = horizon
         self.device = device
         self.voice = voice
         self.inputs = inputs
@@ -101,16 +123,20 @@ final class Loading: SessionProgress {
     var timeline: Timeline { loaded.plan.timeline }
     var tempo: Tempo { timeline.tempo }
     var position: Int64 { mixer.pointee.position.load(ordering: .acquiring) }
+    /// Enough cues are in place for the stream to start (`horizon`).
+    var readyToSound: Bool { loaded.isDecoded || loaded.frontier(for: timeline) >= horizon }
 }
 
 extension LivePlayer {
     /// Starts decoding (unless `loaded` already has) and opening the device for `planned`;
     /// returns at once. With `restore`,
     /// the stream starts held at the saved phase start and the session becomes `paused` there.
+    /// With `pending`, the session is not made the loading one and its stream does not start
+    /// until its gate opens (`start --replace`, PendingReplace.swift).
     @discardableResult
     func beginLoading(_ planned: PlannedSession, voice: String, restore: Loading.Restore? = nil,
                       inputs: String? = nil, startTempo: Tempo? = nil, loaded ready: LoadedSession? = nil,
-                      startAt: Int? = nil, forcedTempo: Tempo? = nil) -> Result<Loading, ProtocolError> {
+                      startAt: Int? = nil, forcedTempo: Tempo? = nil, pending: Bool = false) -> Result<Loading, ProtocolError> {
         let loaded: LoadedSession
         if let ready { loaded = ready } else {
             do {
@@ -135,10 +161,30 @@ extension LivePlayer {
         let horizon = restore != nil ? Int64.min
             : startAt != nil ? Int64.max
             : min(timeline.frames.value, (timeline.events.first?.frame.value ?? 0) + Int64(timeline.sampleRate.hz) * 30)
-        let address = Int(bitPattern: UnsafeMutableRawPointer(mixer))
+        let l = Loading(loaded: loaded, mixer: mixer, opening: DeviceOpening(), gate: LoadGate(open: !pending), horizon: horizon,
+                        device: config.device, voice: voice, inputs: inputs ?? Self.fingerprint(planned),
+                        startTempo: startTempo ?? timeline.tempo, restore: restore)
+        l.startAt = startAt
+        l.forcedTempo = forcedTempo
+        l.gainsIn = gainsIn
+        openDevice(l)
+        if !pending { loading = l }
+        return .success(l)
+    }
+
+    /// Opens `l`'s device on a thread of its own (`DeviceOpening`); its stream starts once the
+    /// gate is open and the cues up to the horizon are in place.
+    func openDevice(_ l: Loading) {
         let opening = DeviceOpening()
-        opening.begin(requested: config.device, rate: timeline.sampleRate, latency: config.latencyMs / 1000, mixer: mixer) {
-            guard loaded.isDecoded || loaded.isCancelled || loaded.frontier(for: timeline) >= horizon else { return false }
+        l.opening = opening
+        let loaded = l.loaded, timeline = l.timeline, gate = l.gate, horizon = l.horizon
+        // Any set of gains the kernel's table already holds will do (they only grow).
+        let gainsIn = l.gainsIn
+        let address = Int(bitPattern: UnsafeMutableRawPointer(l.mixer))
+        opening.begin(requested: config.device, rate: timeline.sampleRate, latency: config.latencyMs / 1000, mixer: l.mixer,
+                      cancelled: { loaded.isCancelled }) {
+            guard gate.isOpen.load(ordering: .acquiring) else { return false }
+            guard loaded.isDecoded || loaded.frontier(for: timeline) >= horizon else { return false }
             // Published here too, not only on the control thread's ticks: a sound server may ask
             // for a large first buffer at once, before the next tick. The frontier only grows
             // (cues are never un-decoded, a gain in a table stays in every later one), so every
@@ -148,13 +194,6 @@ extension LivePlayer {
             UnsafeMutablePointer<MixerState>(bitPattern: address)!.pointee.playable.max(frontier, ordering: .releasing)
             return true
         }
-        let l = Loading(loaded: loaded, mixer: mixer, opening: opening, device: config.device, voice: voice,
-                        inputs: inputs ?? Self.fingerprint(planned), startTempo: startTempo ?? timeline.tempo, restore: restore)
-        l.startAt = startAt
-        l.forcedTempo = forcedTempo
-        l.gainsIn = gainsIn
-        loading = l
-        return .success(l)
     }
 
     /// Commands while loading: `stop` ends it; transport changes wait until the session plays.
@@ -364,6 +403,7 @@ extension LivePlayer {
             o.set("restored", true)
             o.set("saved", Platform.isoUTC(r.savedAt))
         }
+        if let p = pending { o.set("pending", pendingJSON(p)) }
         o.set("volume", volumeJSON())
         o.set("clients", clientCount)
         return o.json
@@ -382,14 +422,17 @@ extension LivePlayer {
         } else if case .failed? = l.opening.result {
             MixerState.deallocate(l.mixer)
         }
-        loading = nil
+        if loading === l { loading = nil }
     }
 
-    /// Closes a replaced loading session once its device opening has finished; true when done.
+    /// Closes a replaced loading session once its device opening has finished and its stream
+    /// has played up to `closeAfterOutput` (a fade); true when done.
     func closeWhenOpened(_ l: Loading) -> Bool {
         l.loaded.cancel()
         guard let outcome = l.opening.result else { return false }
         if case .opened(let stream, _) = outcome {
+            if let close = l.closeAfterOutput, stream.isActive,
+               l.mixer.pointee.outputPosition.load(ordering: .acquiring) < close { return false }
             stream.stop()
             stream.close()
             PortAudio.terminate()
@@ -401,7 +444,7 @@ extension LivePlayer {
 
     /// Gives freed heap back to the system once nothing is loaded or playing.
     func trimIfIdle() {
-        guard trimSoon, active == nil, loading == nil, closingLoads.isEmpty else { return }
+        guard trimSoon, active == nil, loading == nil, pending == nil, closingLoads.isEmpty, retiring.isEmpty else { return }
         trimSoon = false
         Platform.trimHeap()
     }

@@ -91,6 +91,10 @@ public final class LivePlayer {
     var loading: Loading?
     /// Loading sessions replaced while their device was still opening: closed once it is open.
     var closingLoads: [Loading] = []
+    /// A `start --replace` loading beside the session it replaces (PendingReplace.swift).
+    var pending: Loading?
+    /// Sessions replaced by a pending one: their stream fades out, then they are closed.
+    var retiring: [Active] = []
     /// Set when a session's memory was let go; the next tick trims the heap.
     var trimSoon = false
     public private(set) var state = State.idle
@@ -134,6 +138,11 @@ public final class LivePlayer {
     // MARK: Commands
 
     public func handle(_ command: Command) -> Result<JSON, ProtocolError> {
+        if case .stop = command, let p = pending {
+            // `stop` means silence: the pending replacement goes with the session it was to replace.
+            dropPending(p, why: "stop")
+            if state == .idle && loading == nil { return .success(.object([("state", .string("idle"))])) }
+        }
         if let l = loading, l.closeAfterOutput == nil, let r = handleWhileLoading(command, l) { return r }
         switch command {
         case .start, .sessions:
@@ -185,10 +194,8 @@ public final class LivePlayer {
         // The new session is planned, its cue headers checked and its cue memory reserved before
         // the one there now is touched: if any of that fails, that one goes on untouched, and the
         // error says so (issue 10).
-        let ongoing = loadingNow.map { $0.timeline.sessionTitle } ?? (state != .idle ? active?.timeline.sessionTitle : nil)
         func refuse(_ code: ErrorCode, _ message: String) -> Result<JSON, ProtocolError> {
-            let kept = ongoing.map { " Nothing was replaced: \($0) is still \(state == .waitingForDevice ? "waiting for the device" : state.rawValue)." } ?? ""
-            return .failure(ProtocolError(code, message + kept))
+            .failure(ProtocolError(code, message + nothingReplaced))
         }
         let session: Session
         do { session = try library.session(args.session) } catch {
@@ -219,6 +226,14 @@ public final class LivePlayer {
         } catch {
             return refuse(.internalError, error.message.dropPrefix("somacue: "))
         }
+        // A newer start wins over a pending one.
+        if let p = pending { dropPending(p, why: "replaced by a newer start of \(args.session)") }
+        let forced = planned.fitted ? planned.timeline.tempo
+            : (args.tempo ?? (args.fit == nil ? liveTempo?.value : nil)).flatMap { Tempo($0) }
+        if args.replace == true, let title = replaceableTitle {
+            // The session there goes on until this one is ready to sound (PendingReplace.swift).
+            return beginReplace(planned, voice: voice, loaded: loaded, startAt: startIndex, forcedTempo: forced, replacing: title)
+        }
         if let l = loading {
             if l.closeAfterOutput == nil { endLoading(l, reason: "stopped") }
             // Its stop sound is cut short: close it now, or as soon as its device is open.
@@ -238,8 +253,6 @@ public final class LivePlayer {
             closeActive(emitIdle: false)
         }
         // Reply now; decoding and the device continue off the control thread (LiveLoading.swift).
-        let forced = planned.fitted ? planned.timeline.tempo
-            : (args.tempo ?? (args.fit == nil ? liveTempo?.value : nil)).flatMap { Tempo($0) }
         if case .failure(let e) = beginLoading(planned, voice: voice, loaded: loaded, startAt: startIndex, forcedTempo: forced) {
             return .failure(e)
         }
@@ -486,14 +499,16 @@ public final class LivePlayer {
     // MARK: Ticks
 
     public var tickInterval: Int? {
-        if loading != nil { return 5 }
-        if !closingLoads.isEmpty && active == nil { return 20 }
+        if loading != nil || pending != nil { return 5 }
+        if (!closingLoads.isEmpty || !retiring.isEmpty) && active == nil { return 20 }
         guard let a = active else { return trimSoon ? 100 : nil }  // idle: no timer at all
         return a.waiting == nil ? 20 : DeviceWait.probeIntervalMs
     }
 
     public func tick() {
         closingLoads.removeAll { closeWhenOpened($0) }
+        retiring.removeAll { closeRetired($0) }
+        if let p = pending { tickPending(p) }
         if let l = loading {
             tickLoading(l)
             return
@@ -580,6 +595,12 @@ public final class LivePlayer {
         signal(SIGALRM) { _ in _exit(0) }
         alarm(2)
         defer { stateWriter?.flush() }
+        if let p = pending {
+            pending = nil
+            shutdownLoading(p, deadline: Platform.monotonicSeconds() + 1)
+        }
+        for r in retiring { closeSession(r) }
+        retiring.removeAll()
         if let l = loading { shutdownLoading(l, deadline: Platform.monotonicSeconds() + 1) }
         guard let a = active else { return }
         // Fade out (150 ms) before closing, so a daemon stop never clicks.
@@ -593,13 +614,18 @@ public final class LivePlayer {
 
     func closeActive(emitIdle: Bool) {
         guard let a = active else { return }
+        active = nil
+        closeSession(a)
+        if emitIdle || state != .idle { setState(.idle) }
+    }
+
+    /// Closes a session's stream and frees its mixer (and its PortAudio reference).
+    func closeSession(_ a: Active) {
         a.stream.stop()
         a.stream.close()
         MixerState.deallocate(a.mixer)
-        active = nil
         if a.holdsPortAudio { PortAudio.terminate() }
         trimSoon = true
-        if emitIdle || state != .idle { setState(.idle) }
     }
 
     // MARK: Helpers
@@ -681,6 +707,7 @@ public final class LivePlayer {
             o.set("tempo", (liveTempo ?? config.tempo).value)
             o.set("voice", config.voice)
         }
+        if let p = pending { o.set("pending", pendingJSON(p)) }
         o.set("volume", volumeJSON())
         o.set("clients", clientCount)
         return o.json

@@ -249,8 +249,13 @@ struct Start: ParsableCommand {
         client.close()
         let title = status[path: "session", "title"]?.asString ?? session
         let duration = status[path: "session", "duration"]?.asNumber.map { " (\(Human.clock($0)))" } ?? ""
-        let verb = status["state"]?.asString == "paused" ? "Loaded" : "Playing"
         let chosen = fit != nil ? status["tempo"]?.asNumber.map { " at tempo \(Human.number($0))" } ?? "" : ""
+        if let old = status["replacing"]?.asString {
+            // The session there goes on until this one is ready to sound.
+            Platform.writeStdout("\(title)\(duration)\(chosen) replaces \(old) as soon as its audio is ready. \(Start.settle(posture))\n")
+            return
+        }
+        let verb = status["state"]?.asString == "paused" ? "Loaded" : "Playing"
         Platform.writeStdout("\(verb) \(title)\(duration)\(chosen). \(Start.settle(posture))\n")
     }
 

@@ -342,8 +342,10 @@ struct DaemonTests {
     }
 
     /// Issue 10: `start X --replace` plans X and checks its cues before it touches the session
-    /// that plays; an X that cannot start leaves that session playing, and the error says so.
-    /// The capture shows the session never stopped: it is the render, frame for frame.
+    /// that plays, and decodes X while that one goes on; an X that cannot start (unknown, bad
+    /// voice, out of range, or a cue that fails to decode after the reply) leaves that session
+    /// playing, and the error says so. The capture shows the session never stopped: it is the
+    /// render, frame for frame.
     @Test func aBadReplaceLeavesThePlayingSessionUntouched() throws {
         let pulse = try requirePulse()
         let d = try TestDaemon()
@@ -361,8 +363,31 @@ struct DaemonTests {
         #expect((badVoice["error"] as? [String: Any])?["code"] as? String == "no_such_voice", "\(badVoice)")
         let badTempo = try c.request("start", ["session": "daemon-test", "fit": "10h", "replace": true])
         #expect((badTempo["error"] as? [String: Any])?["code"] as? String == "out_of_range", "\(badTempo)")
+        // Its first cue fails only when decoded: the reply comes first, then an error event,
+        // and the session that plays is never touched (no state change at all).
+        let broken = try voiceCopy(d, "broken") { $0 == "daemon-test.opening" ? "cut.flac" : nil }
+        let whole = broken.appendingPathComponent("whole.flac")
+        let made = try E2E.run("/usr/bin/sox", ["-D", "-n", "-r", "48000", "-c", "1", whole.path, "synth", "10", "whitenoise", "vol", "0.3"])
+        try #require(made.status == 0, "\(made.stderr)")
+        let bytes = try Data(contentsOf: whole)
+        try bytes.prefix(bytes.count / 3).write(to: broken.appendingPathComponent("cut.flac"))
+        let events = try ControlConnection(path: d.socket, timeout: 30)
+        _ = try events.data("subscribe", ["events": ["error", "state"]])
+        let late = try c.data("start", ["session": "daemon-test", "voice": "broken", "replace": true])
+        #expect(late["state"] as? String == "playing" && late["replacing"] as? String == "Daemon Test", "\(late)")
+        var error: [String: Any]?
+        var states: [String] = []
+        while error == nil, let e = try events.readObject() {
+            if e["event"] as? String == "error" { error = e }
+            if e["event"] as? String == "state" { states.append(e["state"] as? String ?? "") }
+        }
+        let said = error?["message"] as? String ?? ""
+        #expect(error?["code"] as? String == "invalid_session" && said.contains("cut.flac"), "\(error ?? [:])")
+        #expect(said.hasSuffix("Nothing was replaced: Daemon Test is still playing."), "\(said)")
+        #expect(states.isEmpty, "\(states)")
         let s = try c.data("status")
         #expect(s["state"] as? String == "playing" && (s["session"] as? [String: Any])?["id"] as? String == "daemon-test", "\(s)")
+        #expect(s["voice"] as? String == "test" && s["pending"] == nil, "\(s)")
         let at = elapsed(s)
         let last = try waitUntil(c) { elapsed($0) >= at + 1.5 }
         _ = try c.data("stop")
@@ -373,6 +398,98 @@ struct DaemonTests {
         let n = Int(elapsed(last) * 48_000) - 4_800
         try #require(n > 48_000 && captured.count >= off + n)
         #expect(captured[off..<(off + n)].elementsEqual(expected[0..<n]), "the session did not play on untouched")
+    }
+
+    /// Issue 10: a good `start --replace` lets the session there play on, untouched, until the
+    /// new one is ready to sound; then the old one fades out inside the new one's silent pre-roll,
+    /// so the silence between them is no longer than that pre-roll, and the new one plays its
+    /// render from its first sample. The old one is in the history as stopped.
+    @Test func aGoodReplaceSwapsWithNoGapLongerThanThePreroll() throws {
+        let pulse = try requirePulse()
+        let d = try TestDaemon()
+        defer { d.stop() }
+        let expected = try render(d)
+        // The same audio under another name, so the status tells the two apart.
+        _ = try voiceCopy(d, "other") { _ in nil }
+        let cap = try Pulse.Capture(fifo: pulse.fifo)
+        // The capture is stopped whatever happens (its reader would outlive the test).
+        var replacedAt: Result<Double, Error> = .success(0)
+        do {
+            let c = try d.connect()
+            try startPlaying(c)
+            let before = try waitUntil(c) { elapsed($0) >= 2 }
+            let events = try ControlConnection(path: d.socket, timeout: 30)
+            _ = try events.data("subscribe", ["events": ["state"]])
+            let replaced = try c.data("start", ["session": "daemon-test", "voice": "other", "replace": true])
+            #expect(replaced["state"] as? String == "playing" && replaced["replacing"] as? String == "Daemon Test", "\(replaced)")
+            #expect((replaced["session"] as? [String: Any])?["id"] as? String == "daemon-test", "\(replaced)")
+            var states: [String] = []
+            while !states.contains("playing"), let e = try events.readObject() {
+                if e["event"] as? String == "state" { states.append(e["state"] as? String ?? "") }
+            }
+            #expect(states == ["loading", "playing"], "\(states)")
+            let now = try c.data("status")
+            #expect(now["voice"] as? String == "other" && now["pending"] == nil && elapsed(now) < elapsed(before) + 1, "\(now)")
+            _ = try waitUntil(c) { elapsed($0) >= 3 }
+            _ = try c.data("stop")
+            replacedAt = .success(elapsed(before))
+        } catch { replacedAt = .failure(error) }
+        usleep(1_500_000)
+        let captured = try cap.stop()
+        let off = try align(captured, expected)
+        // The old session up to the replace: the render, untouched.
+        let n = Int(try replacedAt.get() * 48_000)
+        try #require(off >= 0 && captured.count >= off + n)
+        #expect(captured[off..<(off + n)].elementsEqual(expected[0..<n]), "the session did not play on untouched until the replace")
+        // The new one from its first sound: the render again, for two seconds.
+        let fr = try #require(expected.firstIndex { $0 != 0 })
+        let at = try #require(find(expected[fr..<(fr + 2_000)], in: captured, from: off + n), "the new session's start is not in the capture")
+        try #require(captured.count >= at + 96_000)
+        #expect(captured[at..<(at + 96_000)].elementsEqual(expected[fr..<(fr + 96_000)]), "the new session does not play its render")
+        // The silence between the two is no longer than the new one's pre-roll (the render's
+        // leading silence).
+        var last = at - 1
+        while last > off && captured[last] == 0 { last -= 1 }
+        #expect(at - last - 1 <= fr, "a gap of \(at - last - 1) frames, longer than the pre-roll of \(fr)")
+        let history = try String(contentsOf: d.home.appendingPathComponent("state/somacue/history.jsonl"), encoding: .utf8)
+        let lines = history.split(separator: "\n")
+        #expect(lines.count == 2 && lines[0].contains("\"voice\":\"test\"") && lines[0].contains("\"outcome\":\"stopped\""), "\(history)")
+        #expect(d.logText.contains("(replaced by daemon-test)"), "\(d.logText)")
+    }
+
+    /// `stop` while a replacement decodes means silence: the session there stops and the pending
+    /// one is dropped (it never starts later); `status` showed it pending until then.
+    @Test func stopDuringAPendingReplaceStopsBoth() throws {
+        _ = try requirePulse()
+        let d = try TestDaemon()
+        let voices = URL(fileURLWithPath: d.env["XDG_CONFIG_HOME"]!).appendingPathComponent("somacue/voices")
+        defer {
+            d.stop()
+            try? FileManager.default.removeItem(at: voices.appendingPathComponent("slow"))
+            try? FileManager.default.removeItem(at: d.home.appendingPathComponent(".cache/somacue/decoded"))
+        }
+        // Its opening is 590 s at 44.1 kHz: seconds of decoding and resampling before it can sound.
+        let slow = try voiceCopy(d, "slow") { $0 == "daemon-test.opening" ? "long.flac" : nil }
+        let made = try E2E.run("/usr/bin/sox", ["-D", "-n", "-r", "44100", "-c", "1", slow.appendingPathComponent("long.flac").path,
+                                                "synth", "590", "sine", "440", "vol", "0.1"])
+        try #require(made.status == 0, "\(made.stderr)")
+        let c = try d.connect()
+        try startPlaying(c)
+        let replaced = try c.data("start", ["session": "daemon-test", "voice": "slow", "replace": true])
+        #expect(replaced["replacing"] as? String == "Daemon Test", "\(replaced)")
+        let s = try c.data("status")
+        let pending = s["pending"] as? [String: Any]
+        #expect(s["state"] as? String == "playing" && s["voice"] as? String == "test", "\(s)")
+        #expect(pending?["id"] as? String == "daemon-test" && pending?["voice"] as? String == "slow", "\(s)")
+        let stopped = try c.data("stop")
+        #expect(stopped["state"] as? String == "idle", "\(stopped)")
+        // Long enough for the slow opening to have decoded: nothing starts.
+        for _ in 0..<8 {
+            let idle = try c.data("status")
+            #expect(idle["state"] as? String == "idle" && idle["pending"] == nil, "\(idle)")
+            usleep(500_000)
+        }
+        #expect(d.logText.contains("dropped the start of daemon-test (stop)"), "\(d.logText)")
     }
 
     /// Cues whose manifest stores no loudness (`lufs`) are measured by the decoder threads, not

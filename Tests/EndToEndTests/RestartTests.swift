@@ -44,6 +44,9 @@ struct RestartTests {
         #expect((paused["error"] as? [String: Any])?["code"] as? String == "wrong_state", "\(paused)")
         let replaced = try c.request("start", ["session": "daemon-test", "replace": true])
         #expect(replaced["ok"] as? Bool == true, "\(replaced)")
+        // The paused one holds until the new one is ready to sound, which then plays from its start.
+        let now = try DaemonTests().waitUntil(c) { $0["state"] as? String == "playing" }
+        #expect(DaemonTests().elapsed(now) < 10 && now["pending"] == nil, "\(now)")
         _ = try c.data("stop")
     }
 }
