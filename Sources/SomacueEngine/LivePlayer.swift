@@ -276,8 +276,10 @@ public final class LivePlayer {
         }
         do {
             let device = try PortAudio.resolveOutputDevice(config.device)
-            let stream = try PortAudioOutputStream(device: device, sampleRate: rate, channels: 2, framesPerBuffer: 0,
-                                                   suggestedLatency: config.latencyMs / 1000, callback: mixerStreamCallback,
+            let buffering = OutputBuffering(latencyMs: config.latencyMs, sampleRate: rate)
+            let stream = try PortAudioOutputStream(device: device, sampleRate: rate, channels: 2,
+                                                   framesPerBuffer: buffering.periodFrames,
+                                                   suggestedLatency: buffering.suggestedLatency, callback: mixerStreamCallback,
                                                    userData: UnsafeMutableRawPointer(mixer))
             try stream.start()
             return .success((stream, device.name))
@@ -418,7 +420,7 @@ public final class LivePlayer {
         let pos = FrameCount(a.mixer.pointee.position.load(ordering: .acquiring))
         let merged: Timeline
         let boundary: FrameCount
-        switch retime(a.timeline, plan: a.loaded.plan, configTempo: config.tempo, to: tempo, at: pos) {
+        switch retime(a.timeline, plan: a.loaded.plan, configTempo: config.tempo, to: tempo, at: pos, margin: swapMargin(a.timeline.sampleRate)) {
         case .success(let r): (merged, boundary) = (r.timeline, r.fromFrame)
         case .failure(.ending): return .failure(ProtocolError(.wrongState, "the session is ending"))
         case .failure(.cannotLayOut): return .failure(ProtocolError(.internalError, "could not re-lay the session at tempo \(tempo)"))
@@ -502,7 +504,9 @@ public final class LivePlayer {
         if loading != nil || pending != nil { return 5 }
         if (!closingLoads.isEmpty || !retiring.isEmpty) && active == nil { return 20 }
         guard let a = active else { return trimSoon ? 100 : nil }  // idle: no timer at all
-        return a.waiting == nil ? 20 : DeviceWait.probeIntervalMs
+        if a.waiting != nil { return DeviceWait.probeIntervalMs }
+        // A load still being closed is looked at every 20 ms, as while idle.
+        return closingLoads.isEmpty ? activeTickMs(a) : Self.minTickMs
     }
 
     public func tick() {

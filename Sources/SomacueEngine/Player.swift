@@ -110,8 +110,9 @@ public func playForeground(_ loaded: LoadedSession, config: Config, device reque
     defer { MixerState.deallocate(mixer) }
     let stream: PortAudioOutputStream
     do {
-        stream = try PortAudioOutputStream(device: device, sampleRate: rate, channels: 2, framesPerBuffer: 0,
-                                           suggestedLatency: config.latencyMs / 1000,
+        let buffering = OutputBuffering(latencyMs: config.latencyMs, sampleRate: rate)
+        stream = try PortAudioOutputStream(device: device, sampleRate: rate, channels: 2, framesPerBuffer: buffering.periodFrames,
+                                           suggestedLatency: buffering.suggestedLatency,
                                            callback: mixerStreamCallback, userData: UnsafeMutableRawPointer(mixer))
     } catch {
         throw EngineError("\(error)", status: ExitStatus.unavailable)
@@ -178,7 +179,8 @@ public func playForeground(_ loaded: LoadedSession, config: Config, device reque
                     break
                 }
                 let pos = FrameCount(paused ?? mixer.pointee.position.load(ordering: .acquiring))
-                guard case .success(let r) = retime(timeline, plan: loaded.plan, configTempo: config.tempo, to: next, at: pos) else {
+                guard case .success(let r) = retime(timeline, plan: loaded.plan, configTempo: config.tempo, to: next, at: pos,
+                                                     margin: timeline.sampleRate.frames(seconds: 0.1) + FrameCount(2 * Int64(buffering.periodFrames))) else {
                     say("The session is ending; the tempo stays \(tempo).")
                     break
                 }

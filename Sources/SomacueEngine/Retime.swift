@@ -21,9 +21,11 @@ public struct Retimed: Sendable {
 /// the kernel can swap to the new event table mid-phase without a glitch. Used by the daemon's
 /// `tempo` and by the ←/→ keys of foreground `play`.
 public func retime(_ old: Timeline, plan: PlannedSession, configTempo: Tempo, to tempo: Tempo,
-                   at position: FrameCount) -> Result<Retimed, RetimeFailure> {
+                   at position: FrameCount, margin: FrameCount? = nil) -> Result<Retimed, RetimeFailure> {
     guard var k = old.segments.firstIndex(where: { $0.end > position }) else { return .failure(.ending) }
-    if old.segments[k].end - position < old.sampleRate.frames(seconds: 0.1), k + 1 < old.segments.count { k += 1 }
+    // `margin` (default 0.1 s): how close to its end the current phase may be and still be kept.
+    let margin = margin ?? old.sampleRate.frames(seconds: 0.1)
+    if old.segments[k].end - position < margin, k + 1 < old.segments.count { k += 1 }
     let settings = PacingSettings(sampleRate: old.sampleRate, tempo: configTempo, leadIn: plan.leadIn, preroll: plan.preroll,
                                   safetyNote: plan.safetyNote, forcedTempo: tempo,
                                   announceEvery: plan.announceEvery, announceHalfway: plan.announceHalfway)
