@@ -74,7 +74,7 @@ extension LivePlayer {
         guard let a = active, state != .idle else { return .failure(ProtocolError(.wrongState, "no session is playing")) }
         let t = a.timeline
         let pos = FrameCount(a.pausedAt ?? a.position)
-        guard let merged = t.endingAfterTrack(at: pos, margin: t.sampleRate.frames(seconds: 0.1)) else {
+        guard let merged = t.endingAfterTrack(at: pos, margin: swapMargin(t.sampleRate)) else {
             return .failure(ProtocolError(.wrongState, "the session is already closing"))
         }
         guard swapTimeline(a, merged) else { return .failure(ProtocolError(.internalError, "audio command queue full")) }

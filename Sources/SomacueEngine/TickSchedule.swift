@@ -38,6 +38,14 @@ extension LivePlayer {
         return Self.clampTick(frames: next - pos, rate: rate)
     }
 
+    /// How far past the kernel's position a new event table must start to take effect in time:
+    /// a callback renders a whole period, and one may run between reading the position and the
+    /// table's arrival at the next.
+    func swapMargin(_ rate: SampleRate) -> FrameCount {
+        let period = Int64(OutputBuffering(latencyMs: config.latencyMs, sampleRate: rate).periodFrames)
+        return rate.frames(seconds: 0.1) + FrameCount(2 * period)
+    }
+
     /// `frames` of output as milliseconds, rounded up, within `minTickMs...maxTickMs`.
     static func clampTick(frames: Int64, rate: SampleRate) -> Int {
         guard frames > 0 else { return minTickMs }
