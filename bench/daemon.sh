@@ -5,7 +5,8 @@
 # sound server is the repository's scripts/headless-pulse.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release >/dev/null 2>&1
+# BENCH_NO_BUILD=1 (set by bench/all.sh, which builds once) uses the release build as it is.
+[ "${BENCH_NO_BUILD:-0}" = 1 ] || swift build -c release >/dev/null 2>&1
 bin=$PWD/.build/release
 tmp=$(mktemp -d)
 pids=()

@@ -12,7 +12,8 @@ set -euo pipefail
 quick=${BENCH_QUICK:-0}
 if [ "$quick" = 1 ]; then rr="1 2"; else rr="3 3"; fi
 cd "$(dirname "$0")/.."
-swift build -c release >/dev/null 2>&1
+# BENCH_NO_BUILD=1 (set by bench/all.sh, which builds once) uses the release build as it is.
+[ "${BENCH_NO_BUILD:-0}" = 1 ] || swift build -c release >/dev/null 2>&1
 bin=$PWD/.build/release
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -89,6 +90,9 @@ fi
 # 6. Start-up: somacue --version against mpc (Debian's mpc 0.34 has no --version; `mpc help`
 #    is its closest equivalent: print and exit, no server), whole process.
 read -r vw vc mw mc ver_wall ver_cpu < <(compare 5 100 "$bin/somacue --version" "mpc help")
+# `somacue voices` (the shipped packs and the user's, each pack's manifest read) against the same
+# anchor; bench/start.sh measures sessions, exercises and timeline.
+read -r lw lc _ _ voices_wall _ < <(compare 3 20 "$bin/somacue voices" "mpc help")
 
 if [ "$quick" != 1 ]; then
 # 7. Onset accuracy of the render: voices and tones rendered apart, each cue found by
@@ -111,4 +115,5 @@ echo "| growth with distinct cues: render of each shipped session (CPU, peak RSS
 echo "| peak RSS of \`somacue play $longest\` (capture-raw.conf) | <= 30 MB + 100 KB/s of distinct cue audio (${cue_seconds%.*} s: $((budget_kb / 1024)) MB) | $((rss_kb / 1024)) MB |"
 fi
 echo "| start-up, \`somacue --version\` vs \`mpc help\` (median wall) | <= 1.2x | $(ms $vw) ms vs $(ms $mw) ms = ${ver_wall}x |"
+echo "| \`somacue voices\` (median wall; CPU) | <= 20 ms | $(ms $lw) ms ($(ms $lc) ms CPU; ${voices_wall}x \`mpc help\`) |"
 [ "$quick" = 1 ] || echo "| onset accuracy of the render (each cue found by cross-correlation) | 0 samples off | ${onsets#onsets: } |"
