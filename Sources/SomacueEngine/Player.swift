@@ -108,9 +108,9 @@ public func playForeground(_ loaded: LoadedSession, config: Config, device reque
     let rate = loaded.plan.timeline.sampleRate
     let mixer = loaded.makeMixer(config: config)
     defer { MixerState.deallocate(mixer) }
+    let buffering = OutputBuffering(latencyMs: config.latencyMs, sampleRate: rate)
     let stream: PortAudioOutputStream
     do {
-        let buffering = OutputBuffering(latencyMs: config.latencyMs, sampleRate: rate)
         stream = try PortAudioOutputStream(device: device, sampleRate: rate, channels: 2, framesPerBuffer: buffering.periodFrames,
                                            suggestedLatency: buffering.suggestedLatency,
                                            callback: mixerStreamCallback, userData: UnsafeMutableRawPointer(mixer))
