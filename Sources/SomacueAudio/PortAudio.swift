@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CPortAudio
+import SomacuePlatform
 import SomacueCore
 import Synchronization
 
@@ -333,6 +334,12 @@ public final class PortAudioOutputStream: @unchecked Sendable {
                 let pa = PortAudioError(code: code, function: "Pa_OpenStream", device: current.name)
                 return .failure(OutputDeviceError(kind: .openFailed, requested: device.name, devices: devices, portAudioError: pa))
             }
+            // ALSA streams only (the call takes any stream as ALSA's): the callback thread is
+            // created under SCHED_FIFO where the process may, as it is under the normal
+            // scheduler otherwise (RealtimeThreads explains why).
+            if let api = Pa_GetHostApiInfo(info.pointee.hostApi), api.pointee.type == paALSA {
+                PaAlsa_EnableRealtimeScheduling(s, 1)
+            }
             return .success((StreamHandle(raw: s), lib.generation, current))
         }
         let (s, gen, current) = try opened.get()
@@ -358,11 +365,22 @@ public final class PortAudioOutputStream: @unchecked Sendable {
         }
     }
 
-    /// Starts the callback. The corresponding C function is `Pa_StartStream`.
+    /// How many of the process's threads run at real-time priority once the stream started:
+    /// PortAudio's callback thread and the ALSA pulse plugin's thread where the process may use
+    /// real-time scheduling, else 0 (see `RealtimeThreads`).
+    public private(set) var realtimeThreads = 0
+
+    /// Starts the callback, and puts the ALSA pulse plugin's thread (`threaded-ml`, started
+    /// when the stream was opened) under real-time scheduling where the process may, as
+    /// PortAudio does for its callback thread. The corresponding C function is `Pa_StartStream`.
     public func start() throws(OutputDeviceError) {
         let code = withStream { Pa_StartStream($0) }
         guard let code else { preconditionFailure("PortAudioOutputStream.start() after close() or PortAudio.terminate()") }
-        if code == paNoError.rawValue || code == paStreamIsNotStopped.rawValue { return }
+        if code == paNoError.rawValue || code == paStreamIsNotStopped.rawValue {
+            _ = RealtimeThreads.raise(named: "threaded-ml")
+            realtimeThreads = RealtimeThreads.threads().filter(\.realtime).count
+            return
+        }
         trapOnProgrammerError(code, "Pa_StartStream")
         let pa = PortAudioError(code: code, function: "Pa_StartStream", device: device.name)
         let devices = portAudioLock.withLock { lib in lib.count > 0 ? PortAudio.listOutputDevices() : [] }

@@ -282,6 +282,7 @@ public final class LivePlayer {
                                                    suggestedLatency: buffering.suggestedLatency, callback: mixerStreamCallback,
                                                    userData: UnsafeMutableRawPointer(mixer))
             try stream.start()
+            logAudioPriority(stream)
             return .success((stream, device.name))
         } catch {
             MixerState.deallocate(mixer)
@@ -634,6 +635,15 @@ public final class LivePlayer {
 
     // MARK: Helpers
 
+
+    /// Says once per stream whether its threads got real-time priority (RealtimeThreads).
+    func logAudioPriority(_ stream: PortAudioOutputStream) {
+        if stream.realtimeThreads > 0 {
+            log("audio threads at real-time priority: \(stream.realtimeThreads)")
+        } else {
+            log("audio threads under the normal scheduler: this process may not use real-time scheduling (that needs an RLIMIT_RTPRIO of at least 1, as limits.conf can give the audio group, or CAP_SYS_NICE); on a busy machine the sound may break up")
+        }
+    }
 
     func setState(_ s: State) {
         guard s != state else { return }
