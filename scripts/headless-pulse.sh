@@ -99,6 +99,13 @@ EOF
     sleep 0.1
   done
   [ -p "$fifo" ] || die "the pipe sink did not create $fifo"
+  # A card's sink thread runs at real-time priority (PulseAudio's ALSA sink asks for it); the
+  # pipe sink's does not. On a busy machine its system-clock timer then fires late and the sink
+  # catches up in one burst, draining a client's queue faster than real time: a gap in the
+  # output that no card would make. Where the system permits, every thread of the server runs
+  # under SCHED_RR at PulseAudio's own real-time priority (5).
+  chrt -a -r -p 5 "$(server_pid)" >/dev/null 2>&1 \
+    || echo "headless-pulse: real-time scheduling not permitted; on a busy machine the pipe sink may stall" >&2
   echo "headless-pulse: server $(server_pid || echo '?') ready in $dir" >&2
   print_env
 }
