@@ -57,6 +57,28 @@ struct DaemonTests {
         return at - fr
     }
 
+    /// What a difference at render frame `i` looks like, for the failure message. Silence there
+    /// and then the render from `i` on: the sound server ran dry (an underrun: the daemon's
+    /// threads or the server's sink thread did not run in time). The render from a later frame
+    /// on: frames are missing from the capture (the pipe sink drops what its FIFO cannot take
+    /// when the capture's reader falls behind).
+    func gapNote(_ captured: [Int16], _ expected: [Int16], off: Int, at i: Int) -> String {
+        guard i >= 0 else { return "" }
+        var g = off + i
+        while g < captured.count && captured[g] == 0 && g - (off + i) < 48_000 { g += 1 }
+        let gap = g - (off + i)
+        let n = min(2_000, expected.count - i, captured.count - g)
+        guard n > 0 else { return "" }
+        if gap > 0, captured[g..<(g + n)].elementsEqual(expected[i..<(i + n)]) {
+            return " (\(gap) frames of silence there, then the render goes on from that frame: the sound server ran dry)"
+        }
+        let probe = captured[(off + i)..<(off + i + min(n, 480))]
+        if let later = find(probe, in: expected, from: i + 1), later - i <= 48_000 {
+            return " (the capture goes on with the render's frame \(later): \(later - i) frames are missing, dropped by the pipe sink when the capture's reader fell behind)"
+        }
+        return ""
+    }
+
     @Test func playsExactlyTheRenderWhile64ClientsPollStatus() throws {
         let pulse = try requirePulse()
         let d = try TestDaemon()
@@ -99,7 +121,7 @@ struct DaemonTests {
         let got = captured[off..<(off + expected.count)]
         if !got.elementsEqual(expected) {
             let i = zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? -1
-            Issue.record("capture differs from the render at frame \(i) of \(expected.count)")
+            Issue.record("capture differs from the render at frame \(i) of \(expected.count)\(gapNote(captured, expected, off: off, at: i))")
         }
         // Idle again: no stream left on the sound server.
         let inputs = try E2E.run("/usr/bin/pactl", ["list", "short", "sink-inputs"], env: E2E.cleanEnvironment(pulse.env))
