@@ -81,7 +81,12 @@ struct DaemonTests {
 
     @Test func playsExactlyTheRenderWhile64ClientsPollStatus() throws {
         let pulse = try requirePulse()
-        let d = try TestDaemon()
+        // latency_ms 200 (the config's advice for busy machines): the shared 2-core virtual
+        // machine this runs on has its CPUs taken away by the host for 20 to 30 ms out of 50
+        // for seconds at a time, and then even real-time audio threads stall for over 100 ms;
+        // at 50 ms the server's queue ran dry there (a gap, see gapNote). The check is the same:
+        // every frame equal to the render.
+        let d = try TestDaemon(extraConfig: "latency_ms = 200\n")  // into the [audio] table
         defer { d.stop() }
         let expected = try render(d)
         let cap = try Pulse.Capture(fifo: pulse.fifo)
@@ -113,7 +118,7 @@ struct DaemonTests {
         }
         #expect(finished, "the session never finished")
         #expect(sawPlaying && advancing > 10)
-        usleep(800_000)
+        usleep(1_500_000)  // the queued audio (up to 0.6 s at latency_ms 200) plays out
         let captured = try cap.stop()
         clients.removeAll()
         let off = try align(captured, expected)
