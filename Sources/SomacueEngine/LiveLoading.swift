@@ -23,7 +23,7 @@ final class DeviceOpening: @unchecked Sendable {
 
     /// `readyToStart` is polled (every 2 ms) between opening and starting the stream; once
     /// `cancelled` says so, the stream is closed without being started (outcome `failed`).
-    func begin(requested: String, rate: SampleRate, latency: Double, mixer: UnsafeMutablePointer<MixerState>,
+    func begin(requested: String, rate: SampleRate, buffering: OutputBuffering, mixer: UnsafeMutablePointer<MixerState>,
                cancelled: @escaping @Sendable () -> Bool, readyToStart: @escaping @Sendable () -> Bool) {
         let address = Int(bitPattern: UnsafeMutableRawPointer(mixer))
         let body: @Sendable () -> Void = {
@@ -33,8 +33,9 @@ final class DeviceOpening: @unchecked Sendable {
             }
             do {
                 let device = try PortAudio.resolveOutputDevice(requested)
-                let stream = try PortAudioOutputStream(device: device, sampleRate: rate, channels: 2, framesPerBuffer: 0,
-                                                       suggestedLatency: latency, callback: mixerStreamCallback,
+                let stream = try PortAudioOutputStream(device: device, sampleRate: rate, channels: 2,
+                                                       framesPerBuffer: buffering.periodFrames,
+                                                       suggestedLatency: buffering.suggestedLatency, callback: mixerStreamCallback,
                                                        userData: UnsafeMutableRawPointer(bitPattern: address))
                 while !cancelled() && !readyToStart() { Platform.sleep(seconds: 0.002) }
                 if cancelled() {
@@ -181,7 +182,8 @@ extension LivePlayer {
         // Any set of gains the kernel's table already holds will do (they only grow).
         let gainsIn = l.gainsIn
         let address = Int(bitPattern: UnsafeMutableRawPointer(l.mixer))
-        opening.begin(requested: config.device, rate: timeline.sampleRate, latency: config.latencyMs / 1000, mixer: l.mixer,
+        opening.begin(requested: config.device, rate: timeline.sampleRate,
+                      buffering: OutputBuffering(latencyMs: config.latencyMs, sampleRate: timeline.sampleRate), mixer: l.mixer,
                       cancelled: { loaded.isCancelled }) {
             guard gate.isOpen.load(ordering: .acquiring) else { return false }
             guard loaded.isDecoded || loaded.frontier(for: timeline) >= horizon else { return false }
@@ -269,6 +271,7 @@ extension LivePlayer {
                 l.stream = stream
                 l.device = name
                 log("audio device \(name) open, \(formatNumber(((Platform.monotonicSeconds() - l.started) * 1000).rounded())) ms after start")
+                logAudioPriority(stream)
             case .failed(let message):
                 if l.closeAfterOutput == nil {
                     if l.restore != nil {
