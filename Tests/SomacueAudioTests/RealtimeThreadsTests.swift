@@ -21,10 +21,19 @@ struct RealtimeThreadsTests {
         named.wait()
         defer { done.signal() }
 
-        let before = try #require(RealtimeThreads.threads().first { $0.name == name }, "the named thread is not listed")
+        // Looked up a few times: with the other suites running in parallel (under a sanitizer
+        // above all), one reading of /proc/self/task can come back short.
+        func find() -> RealtimeThreads.Thread? {
+            for _ in 0..<50 {
+                if let t = RealtimeThreads.threads().first(where: { $0.name == name }) { return t }
+                usleep(20_000)
+            }
+            return nil
+        }
+        let before = try #require(find(), "the named thread is not listed")
         #expect(!before.realtime)
         let outcome = RealtimeThreads.raise(named: name)
-        let after = try #require(RealtimeThreads.threads().first { $0.name == name })
+        let after = try #require(find())
         switch outcome {
         case .raised(let n):
             #expect(n == 1)
