@@ -85,6 +85,9 @@ public enum MixerCommand: @unchecked Sendable {
     case pause(token: Int)
     /// After `delay` output frames, continue the held timeline from `from`, fading in.
     case resume(token: Int, from: Int64, delay: Int64)
+    /// Start a timeline held since before its stream started (`holdBeforeStart`) where it is,
+    /// without a fade: what it plays from there is its render's audio, sample for sample.
+    case begin
     /// Fade out, continue from `to` (held timelines just move).
     case seek(token: Int, to: Int64)
     /// Fade out and hold; `finished` is set.
@@ -422,6 +425,8 @@ func applyCommands(_ st: UnsafeMutablePointer<MixerState>) {
             }
         case let .resume(token, from, delay):
             st.pointee.mode = .waiting(until: out + delay, from: from, token: token)
+        case .begin:
+            if case .held = st.pointee.mode, !st.pointee.finished.load(ordering: .relaxed) { st.pointee.mode = .playing }
         case let .seek(token, to):
             switch st.pointee.mode {
             case .playing, .fadingIn:

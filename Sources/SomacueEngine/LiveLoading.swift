@@ -155,6 +155,9 @@ extension LivePlayer {
         let timeline = planned.timeline
         mixer.pointee.playable.store(loaded.frontier(for: timeline, gainsIn: gainsIn), ordering: .releasing)
         if let restore { MixerState.holdBeforeStart(mixer, at: restore.frame) }
+        // A pending replace's stream starts in silence, held before its first frame; the swap
+        // lets it begin in the same tick that fades out the session there (PendingReplace.swift).
+        if pending { MixerState.holdBeforeStart(mixer, at: 0) }
         // Everything the first 30 s need (or the whole session) decoded before the stream starts;
         // a held stream plays silence, so a restored session's may start at once.
         // A start at an exercise (`at`) waits for every cue: it jumps there once all are in place,

@@ -8,9 +8,12 @@ import SomacueProtocol
 // there is the reply, and nothing changes); then X loads as a *pending* `Loading` beside the
 // session there, which goes on untouched: its cues decode and its stream opens on the device
 // without starting. Once X is ready to sound (the condition of a normal start's first sound: the
-// cues of its first 30 s in place, all of them for `at`), its stream starts, and on the tick
-// that sees it started the session there is stopped (history `stopped`, a 150 ms fade on its own
-// stream, which overlaps X's silent pre-roll) and X becomes the loading session. Should X fail
+// cues of its first 30 s in place, all of them for `at`), its stream starts, held before X's
+// first frame (silence). On the tick that sees it started, the session there is stopped (history
+// `stopped`, a 150 ms fade on its own stream) and X's timeline begins (`MixerCommand.begin`), so
+// the fade and X's silent pre-roll start together, one period apart at most, however late that
+// tick comes (a slow stream start or a busy machine delays both alike); X becomes the loading
+// session. Should X fail
 // before then (a cue that does not decode, a device that does not open), it is dropped with an
 // `error` event that ends "Nothing was replaced: TITLE is still playing." `stop` ends both the
 // session there and the pending one; a newer `start` drops the pending one.
@@ -117,6 +120,8 @@ extension LivePlayer {
         let id = p.timeline.sessionID
         pending = nil
         retireOngoing(replacedBy: id, immediately: reopen)
+        // Read by the stream's next callback (with `reopen`, by its first one).
+        _ = p.mixer.pointee.send(.begin)
         p.startedAt = Platform.wallClock()
         loading = p
         if reopen {

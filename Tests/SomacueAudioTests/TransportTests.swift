@@ -73,6 +73,26 @@ struct TransportTests {
         #expect(st.pointee.position.load(ordering: .relaxed) == 100 + Int64(samples.count - 1000))
     }
 
+    /// A stream started held before its first frame plays silence; `begin` starts the timeline
+    /// there without a fade, so what follows is the plain mix from frame 0, sample for sample
+    /// (`start --replace` swaps this way). After a stop, `begin` starts nothing.
+    @Test func beginStartsAHeldTimelineAtItsFrameWithoutAFade() {
+        let plain = session()
+        let held = session()
+        defer { MixerState.deallocate(plain); MixerState.deallocate(held) }
+        MixerState.holdBeforeStart(held, at: 0)
+        for _ in 0..<3 { #expect(callback(held).allSatisfy { $0 == 0 }, "a held stream is silent") }
+        #expect(held.pointee.position.load(ordering: .relaxed) == 0)
+        _ = held.pointee.send(.begin)
+        var a: [Int16] = [], b: [Int16] = []
+        for _ in 0..<4 { a += callback(plain); b += callback(held) }
+        #expect(a == b && a.first != 0, "begin must play the timeline from frame 0 unchanged")
+        _ = held.pointee.send(.stop(token: 1))
+        for _ in 0..<40 { _ = callback(held) }
+        _ = held.pointee.send(.begin)
+        #expect(callback(held).allSatisfy { $0 == 0 }, "a stopped timeline stays silent")
+    }
+
     @Test func seekFadesJumpsAndFadesIn() {
         let st = session()
         defer { MixerState.deallocate(st) }
