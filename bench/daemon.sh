@@ -5,20 +5,7 @@
 # sound server is the repository's scripts/headless-pulse.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# BENCH_NO_BUILD=1 (set by bench/all.sh, which builds once) uses the release build as it is.
-[ "${BENCH_NO_BUILD:-0}" = 1 ] || swift build -c release >/dev/null 2>&1
-bin=$PWD/.build/release
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -n "${SOMACUE_PULSE_DIR:-}" ] && scripts/headless-pulse.sh stop >/dev/null 2>&1 || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-eval "$(SOMACUE_PULSE_DIR=$tmp/pulse scripts/headless-pulse.sh start 2>/dev/null)"
-export SOMACUE_DATA_DIR=$PWD XDG_CONFIG_HOME=$tmp/config XDG_RUNTIME_DIR=$tmp/run XDG_STATE_HOME=$tmp/state
-mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+. bench/common.sh
 
 # A local MPD with a null output, on a unix socket.
 mkdir -p "$tmp/mpd/music" "$tmp/mpd/playlists"

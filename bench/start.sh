@@ -7,20 +7,7 @@
 # sink writes everything it plays to a FIFO that this script reads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release >/dev/null 2>&1
-bin=$PWD/.build/release
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -n "${SOMACUE_PULSE_DIR:-}" ] && scripts/headless-pulse.sh stop >/dev/null 2>&1 || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-eval "$(SOMACUE_PULSE_DIR=$tmp/pulse scripts/headless-pulse.sh start 2>/dev/null)"
-export SOMACUE_DATA_DIR=$PWD XDG_CONFIG_HOME=$tmp/config XDG_RUNTIME_DIR=$tmp/run XDG_STATE_HOME=$tmp/state
-export XDG_CACHE_HOME=$tmp/cache SOMACUE_NO_SPAWN=1
-mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+. bench/common.sh
 session=release-the-lower-back
 
 # 1. Listing and planning with a warm header cache (the first run fills it), against `mpc help`

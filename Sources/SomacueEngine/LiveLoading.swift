@@ -375,33 +375,12 @@ extension LivePlayer {
         return frontier
     }
 
-    /// `session` of the status object while loading.
-    func loadingSessionJSON(_ l: Loading) -> JSON {
-        let t = l.timeline
-        let pos = FrameCount(min(l.position, t.frames.value))
-        var o = JSONObject()
-        o.set("id", t.sessionID)
-        o.set("title", t.sessionTitle)
-        o.set("posture", l.loaded.plan.session.posture.rawValue)
-        o.set("elapsed", t.sampleRate.seconds(pos))
-        o.set("remaining", t.sampleRate.seconds(t.frames - pos))
-        o.set("duration", t.sampleRate.seconds(t.frames))
-        return o.json
-    }
-
+    /// The `status` data while a session loads.
     func loadingStatus(_ l: Loading) -> JSON {
         var o = JSONObject()
         o.set("state", state.rawValue)
-        o.set("session", loadingSessionJSON(l))
-        let pos = FrameCount(min(l.position, l.timeline.frames.value))
-        if let seg = l.timeline.segment(at: pos) {
-            o.set("exercise", exerciseJSON(seg, l.timeline))
-            var p = JSONObject()
-            p.set("name", seg.phase.rawValue)
-            p.set("elapsed", l.timeline.sampleRate.seconds(pos - seg.frame))
-            p.set("remaining", l.timeline.sampleRate.seconds(seg.end - pos))
-            o.set("phase", p.json)
-        }
+        o.set("session", sessionJSON(l, at: l.position))
+        setPlace(&o, l.timeline, at: FrameCount(min(l.position, l.timeline.frames.value)))
         o.set("tempo", l.timeline.tempo.value)
         o.set("voice", l.voice)
         o.set("device", l.device)

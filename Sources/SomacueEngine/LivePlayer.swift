@@ -261,7 +261,7 @@ public final class LivePlayer {
         var o = JSONObject()
         o.set("state", state.rawValue)
         o.set("tempo", planned.timeline.tempo.value)
-        if let l = loading { o.set("session", loadingSessionJSON(l)) }
+        if let l = loading { o.set("session", sessionJSON(l, at: l.position)) }
         return .success(o.json)
     }
 
@@ -665,18 +665,31 @@ public final class LivePlayer {
         return o.json
     }
 
-    func sessionJSON() -> JSON? {
-        guard let a = active else { return nil }
-        let t = a.timeline
-        let pos = FrameCount(min(a.pausedAt ?? a.position, t.frames.value))
+    /// The `session` object of `status` and of `start`'s reply: `s` at timeline frame `position`.
+    func sessionJSON(_ s: some SessionProgress, at position: Int64) -> JSON {
+        let t = s.timeline
+        let pos = FrameCount(min(position, t.frames.value))
         var o = JSONObject()
         o.set("id", t.sessionID)
         o.set("title", t.sessionTitle)
-        o.set("posture", a.loaded.plan.session.posture.rawValue)
+        o.set("posture", s.loaded.plan.session.posture.rawValue)
         o.set("elapsed", t.sampleRate.seconds(pos))
         o.set("remaining", t.sampleRate.seconds(t.frames - pos))
         o.set("duration", t.sampleRate.seconds(t.frames))
         return o.json
+    }
+
+    /// `status`'s `exercise` and `phase` at `pos`, where a segment of `t` is there (returned).
+    @discardableResult
+    func setPlace(_ o: inout JSONObject, _ t: Timeline, at pos: FrameCount) -> Segment? {
+        guard let seg = t.segment(at: pos) else { return nil }
+        o.set("exercise", exerciseJSON(seg, t))
+        var p = JSONObject()
+        p.set("name", seg.phase.rawValue)
+        p.set("elapsed", t.sampleRate.seconds(pos - seg.frame))
+        p.set("remaining", t.sampleRate.seconds(seg.end - pos))
+        o.set("phase", p.json)
+        return seg
     }
 
     /// The `status` data: keys are omitted where unknown, never given a magic value.
@@ -687,14 +700,8 @@ public final class LivePlayer {
         if let a = active, state != .idle {
             let t = a.timeline
             let pos = FrameCount(min(a.pausedAt ?? a.position, t.frames.value))
-            o.set("session", sessionJSON())
-            if let seg = t.segment(at: pos) {
-                o.set("exercise", exerciseJSON(seg, t))
-                var p = JSONObject()
-                p.set("name", seg.phase.rawValue)
-                p.set("elapsed", t.sampleRate.seconds(pos - seg.frame))
-                p.set("remaining", t.sampleRate.seconds(seg.end - pos))
-                o.set("phase", p.json)
+            o.set("session", sessionJSON(a, at: pos.value))
+            if let seg = setPlace(&o, t, at: pos) {
                 o.set("rep", seg.rep)
                 o.set("reps", seg.reps)
                 o.set("side", seg.side?.rawValue)

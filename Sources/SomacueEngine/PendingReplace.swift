@@ -49,7 +49,7 @@ extension LivePlayer {
         var o = JSONObject()
         o.set("state", state.rawValue)
         o.set("tempo", planned.timeline.tempo.value)
-        o.set("session", loadingSessionJSON(p))
+        o.set("session", sessionJSON(p, at: p.position))
         o.set("replacing", replacing)
         return .success(o.json)
     }

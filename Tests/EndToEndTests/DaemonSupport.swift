@@ -51,7 +51,11 @@ final class Pulse: @unchecked Sendable {
             url = E2E.tempDir("cap").appendingPathComponent("capture.raw")
             process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "exec cat \"$0\" > \"$1\"", fifo, url.path]
+            // The sink's FIFO holds 64 KiB (0.34 s): a reader kept off the cores longer than that
+            // by a busy machine breaks the capture. Where allowed (root, as in CI), the reader
+            // runs at the lowest real-time priority, like the daemon's audio threads.
+            process.arguments = ["-c", "chrt -f 1 true 2>/dev/null && exec chrt -f 1 cat \"$0\" > \"$1\"; exec cat \"$0\" > \"$1\"",
+                                 fifo, url.path]
             try process.run()
             usleep(100_000)
         }
