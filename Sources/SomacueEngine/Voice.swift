@@ -9,15 +9,33 @@ public struct VoicePack: Sendable {
     /// The pack's id: "default", the folder name, or the path it was given as.
     public var name: String
     public var directory: String
-    public var manifest: VoiceManifest
+    public var manifest: VoiceManifest {
+        didSet { cueIndex = Self.index(manifest) }
+    }
     /// Shipped with somacue (the default pack and `cues/voices/`), or the user's.
     public var shipped: Bool
+    /// Where each cue id first appears in `manifest.cues` (lookups by id are hashed, not a scan
+    /// of the ~300 entries per cue).
+    private(set) var cueIndex: [CueID: Int]
 
     public init(name: String, directory: String, manifest: VoiceManifest, shipped: Bool = false) {
         self.name = name
         self.directory = directory
         self.manifest = manifest
         self.shipped = shipped
+        cueIndex = Self.index(manifest)
+    }
+
+    static func index(_ manifest: VoiceManifest) -> [CueID: Int] {
+        var out: [CueID: Int] = [:]
+        out.reserveCapacity(manifest.cues.count)
+        for (i, cue) in manifest.cues.enumerated() where out[cue.id] == nil { out[cue.id] = i }
+        return out
+    }
+
+    /// This pack's entry for `id` (the first one, if the manifest lists it twice).
+    public func cue(_ id: CueID) -> ManifestCue? {
+        cueIndex[id].map { manifest.cues[$0] }
     }
 
     /// Folders holding named packs, shipped first, then the user's (which win on a name clash).
@@ -123,14 +141,14 @@ public struct CueSource: Sendable {
     /// listed file that is missing or broken is an error (exit 65), not a silent fallback.
     public func entry(_ id: CueID) -> (VoicePack, ManifestCue)? {
         for pack in packs {
-            if let cue = pack.manifest.cues.first(where: { $0.id == id }) { return (pack, cue) }
+            if let cue = pack.cue(id) { return (pack, cue) }
         }
         return nil
     }
 
     /// Where `id` comes from: the index of the first pack in the chain that lists it, or nil.
     public func rank(of id: CueID) -> Int? {
-        packs.firstIndex { pack in pack.manifest.cues.contains { $0.id == id } }
+        packs.firstIndex { pack in pack.cueIndex[id] != nil }
     }
 
     /// Whether a short prompt is used in place of its full cue: only when it comes from the

@@ -9,6 +9,7 @@ extension LivePlayer: PlayerControl {}
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Run the daemon in the foreground (what systemd and `somacue start` run).",
         discussion: """
             Listens on --socket, else $SOMACUE_SOCKET, else $XDG_RUNTIME_DIR/somacue/socket;

@@ -6,6 +6,7 @@ import SomacuePlatform
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "validate",
         abstract: "Check session, exercise, voice manifest or config files.",
         discussion: "Prints every problem as file:line:col: error|warning: message. Exit status 1 if any error.")
     @Option(help: ArgumentHelp("File kind (default: from the file's top-level table).", valueName: "session|exercise|manifest|config"))
@@ -74,6 +75,7 @@ struct Validate: ParsableCommand {
 
 struct Cues: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "cues",
         abstract: "List the cues sessions need, with their text and whether the voice has audio for them.",
         discussion: "PACK is the pack that supplies each cue (the chosen voice, its base, or the default). cues/generate.py uses this to make a voice pack.")
     @Argument(help: ArgumentHelp("Sessions to consider (default: all).", valueName: "session")) var sessions: [String] = []

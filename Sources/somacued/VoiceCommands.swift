@@ -6,14 +6,19 @@ import SomacuePlatform
 
 struct Voices: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "voices",
         abstract: "List the voice packs: the shipped ones, then yours (~/.config/somacue/voices/).",
         discussion: "For each pack: how many cues it has, how many the sessions need that it takes from its base or the default voice (fallback), and how many no pack supplies (missing).")
     @Flag(help: "Print JSON.") var json = false
     @OptionGroup var common: Common
 
     func run() throws {
+        try Self.list(json: json, configPath: common.config)
+    }
+
+    static func list(json: Bool, configPath: String?) throws {
         try reporting { () throws(EngineError) in
-            let ctx = try Context(common)
+            let ctx = try Context(configPath: configPath)
             let required = try VoiceCatalog.requiredCues(for: VoiceCatalog.sessions([], library: ctx.library), library: ctx.library)
             var rows: [JSON] = []
             var table: [[String]] = [["ID", "DEFAULT", "CUES", "FALLBACK", "MISSING", "BASE", "TITLE"]]
@@ -50,6 +55,7 @@ struct Voices: ParsableCommand {
 
 struct Voice: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "voice",
         abstract: "Make, check and generate voice packs.",
         subcommands: [VoiceInit.self, VoiceCheck.self, VoiceGenerate.self])
 }

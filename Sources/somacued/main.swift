@@ -6,6 +6,9 @@ import SomacuePlatform
 
 let somacueVersion = "0.1.0"
 
+// Every command names itself: without a `commandName`, ArgumentParser derives it from the
+// type name with `String(describing:)`, whose dynamic casts scan every protocol conformance in
+// the (statically linked) binary, about 1.5 ms of every engine verb's start-up.
 struct Somacued: ParsableCommand {
     static let configuration = CommandConfiguration(
         // Run through `somacue VERB`, usage and help lines name `somacue`, the command typed.
@@ -58,8 +61,12 @@ struct Context {
     var library: Library
 
     init(_ common: Common) throws(EngineError) {
+        try self.init(configPath: common.config)
+    }
+
+    init(configPath: String?) throws(EngineError) {
         paths = try Paths.discover()
-        (config, _) = try loadConfig(explicitPath: common.config, paths: paths)
+        (config, _) = try loadConfig(explicitPath: configPath, paths: paths)
         library = Library.load(paths: paths)
     }
 
@@ -77,6 +84,7 @@ struct Context {
 
 struct Play: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "play",
         abstract: "Play a session in the foreground (Ctrl-C fades out and stops).",
         discussion: "On a terminal it shows a progress bar with the elapsed and remaining time, and takes keys: space pauses and resumes, n skips to the next exercise, p restarts this one (or goes back one), the right and left arrows make the tempo 0.1 faster or slower from the next phase, q stops, ? lists the keys. A second Ctrl-C aborts at once. While somacued plays a session on the same device, play refuses to start (exit status 75) unless --force is given.")
     @Argument(help: ArgumentHelp("A session id, or a session file path.", valueName: "session")) var session: String
@@ -101,7 +109,7 @@ struct Play: ParsableCommand {
 }
 
 struct Render: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Render a session to an audio file (.wav, .flac, .ogg, .opus).")
+    static let configuration = CommandConfiguration(commandName: "render", abstract: "Render a session to an audio file (.wav, .flac, .ogg, .opus).")
     @Argument(help: ArgumentHelp("A session id, or a session file path.", valueName: "session")) var session: String
     @Option(name: .shortAndLong, help: ArgumentHelp("Output file; the format comes from the extension.", valueName: "file"))
     var output: String
@@ -129,10 +137,14 @@ struct TimelineCommand: ParsableCommand {
     @OptionGroup var common: Common
 
     func run() throws {
+        try Self.show(session, options: SessionFlagsOptions(flags), json: json, configPath: common.config)
+    }
+
+    static func show(_ session: String, options: SessionFlagsOptions, json: Bool, configPath: String?) throws {
         try reporting { () throws(EngineError) in
-            let ctx = try Context(common)
+            let ctx = try Context(configPath: configPath)
             let s = try ctx.library.session(session)
-            let planned = try plan(session: s, library: ctx.library, config: ctx.config, options: try flags.options(), paths: ctx.paths)
+            let planned = try plan(session: s, library: ctx.library, config: ctx.config, options: try options.get(), paths: ctx.paths)
             reportFit(planned)
             if json {
                 Platform.writeStdout(planned.timeline.json.pretty + "\n")
@@ -144,13 +156,17 @@ struct TimelineCommand: ParsableCommand {
 }
 
 struct Sessions: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the available sessions.")
+    static let configuration = CommandConfiguration(commandName: "sessions", abstract: "List the available sessions.")
     @Flag(help: "Print JSON.") var json = false
     @OptionGroup var common: Common
 
     func run() throws {
+        try Self.list(json: json, configPath: common.config)
+    }
+
+    static func list(json: Bool, configPath: String?) throws {
         try reporting { () throws(EngineError) in
-            let ctx = try Context(common)
+            let ctx = try Context(configPath: configPath)
             var rows: [JSON] = []
             var table: [[String]] = [["ID", "DURATION", "TEMPO", "POSTURE", "TITLE"]]
             for id in ctx.library.sessions.keys.sorted() {
@@ -169,13 +185,17 @@ struct Sessions: ParsableCommand {
 }
 
 struct Exercises: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the available exercises.")
+    static let configuration = CommandConfiguration(commandName: "exercises", abstract: "List the available exercises.")
     @Flag(help: "Print JSON.") var json = false
     @OptionGroup var common: Common
 
     func run() throws {
+        try Self.list(json: json, configPath: common.config)
+    }
+
+    static func list(json: Bool, configPath: String?) throws {
         try reporting { () throws(EngineError) in
-            let ctx = try Context(common)
+            let ctx = try Context(configPath: configPath)
             let list = ctx.library.exercises.keys.sorted().map { ctx.library.exercises[$0]! }
             if json {
                 Platform.writeStdout(JSON.array(list.map { e in
@@ -196,7 +216,7 @@ struct Exercises: ParsableCommand {
 }
 
 struct Devices: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the audio output devices PortAudio sees.")
+    static let configuration = CommandConfiguration(commandName: "devices", abstract: "List the audio output devices PortAudio sees.")
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -256,4 +276,52 @@ func timelineTable(_ t: Timeline) -> String {
     return formatTable(rows) + "\(t.events.count) cues, \(formatClock(total)) (\(t.frames) frames at \(t.sampleRate.hz) Hz, tempo \(t.tempo))\n"
 }
 
+/// The timeline's session flags as plain values (the fast path below has none).
+struct SessionFlagsOptions {
+    var flags: SessionFlags?
+    init(_ flags: SessionFlags?) { self.flags = flags }
+    func get() throws(EngineError) -> SessionOptions { try flags?.options() ?? SessionOptions() }
+}
+
+/// `sessions`, `exercises`, `voices` and `timeline SESSION`, each with nothing but `--json` and
+/// `--config PATH`: the commands `somacue` and shell completions run most. They run here without
+/// the argument parser, whose set-up (reflection over every command's properties, the
+/// completion-script checks) costs about 3 ms, a sixth of `somacue sessions`. Anything else
+/// (another flag, help, a typo, a second `--json`) returns nil and goes through the parser.
+func fastListing(_ words: [String]) -> (() throws -> Void)? {
+    guard let verb = words.first else { return nil }
+    var json = false
+    var configPath: String?
+    var positional: [String] = []
+    var i = 1
+    while i < words.count {
+        let w = words[i]
+        if w == "--json", !json {
+            json = true
+        } else if w == "--config", configPath == nil, i + 1 < words.count, !words[i + 1].hasPrefix("-") {
+            configPath = words[i + 1]
+            i += 1
+        } else if w.hasPrefix("--config="), configPath == nil, w.count > 9 {
+            configPath = String(w.dropFirst(9))
+        } else if !w.hasPrefix("-"), !w.isEmpty {
+            positional.append(w)
+        } else {
+            return nil
+        }
+        i += 1
+    }
+    switch (verb, positional.count) {
+    case ("sessions", 0): return { try Sessions.list(json: json, configPath: configPath) }
+    case ("exercises", 0): return { try Exercises.list(json: json, configPath: configPath) }
+    case ("voices", 0): return { try Voices.list(json: json, configPath: configPath) }
+    case ("timeline", 1):
+        return { try TimelineCommand.show(positional[0], options: SessionFlagsOptions(nil), json: json, configPath: configPath) }
+    default: return nil
+    }
+}
+
+if let fast = fastListing(Array(CommandLine.arguments.dropFirst())) {
+    do { try fast() } catch { Somacued.exit(withError: error) }
+    Platform.exit(0)
+}
 Somacued.main()

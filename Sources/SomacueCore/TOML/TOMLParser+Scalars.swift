@@ -68,9 +68,7 @@ extension TOMLParser {
     }
 
     func slice(_ start: Int, _ end: Int) -> String {
-        var s = String.UnicodeScalarView()
-        s.append(contentsOf: text[start..<end])
-        return String(s)
+        makeString(start, end)
     }
 
     /// `DDDD-DD-DD` at `k`.
@@ -172,8 +170,15 @@ extension TOMLParser {
             }
             try checkDigitRun(exponentStart, end, radix: 10, what: "exponent of the float")
         }
-        var cleaned = ""
-        cleaned.unicodeScalars.append(contentsOf: text[start..<end].lazy.filter { $0 != "_" })
+        // The token is ASCII (`isTokenCharacter`); underscores are dropped.
+        let cleaned = String(unsafeUninitializedCapacity: end - start) { buffer in
+            var o = 0
+            for k in start..<end where text[k] != "_" {
+                buffer[o] = UInt8(truncatingIfNeeded: text[k].value)
+                o += 1
+            }
+            return o
+        }
         guard let value = Double(cleaned) else {
             throw TOMLError("invalid float \"\(slice(start, end))\"", at: position(at: start))
         }

@@ -4,22 +4,31 @@ extension TOMLParser {
     mutating func parseBasicString() throws(TOMLError) -> String {
         let start = position
         index += 1
-        var out = String.UnicodeScalarView()
+        // Plain characters are taken as whole runs (one String built per run, not one append
+        // per character); escapes are decoded into `escaped`, which exists only if one occurs.
+        var escaped: String.UnicodeScalarView? = nil
+        var runStart = index
         while true {
             guard let c = current else {
                 throw TOMLError("unterminated string: missing closing '\"' (string starts at \(start.line):\(start.column))", at: position)
             }
             switch c {
             case "\"":
+                let run = makeString(runStart, index)
                 index += 1
+                guard var out = escaped else { return run }
+                out.append(contentsOf: run.unicodeScalars)
                 return String(out)
             case "\\":
+                var out = escaped ?? String.UnicodeScalarView()
+                out.append(contentsOf: makeString(runStart, index).unicodeScalars)
                 try parseEscape(into: &out)
+                escaped = out
+                runStart = index
             case "\n", "\r":
                 throw TOMLError("unterminated string: missing closing '\"' before the end of the line (use \"\"\" for a multi-line string)", at: position)
             default:
                 try checkStringCharacter(c)
-                out.append(c)
                 index += 1
             }
         }
@@ -29,20 +38,20 @@ extension TOMLParser {
     mutating func parseLiteralString() throws(TOMLError) -> String {
         let start = position
         index += 1
-        var out = String.UnicodeScalarView()
+        let runStart = index
         while true {
             guard let c = current else {
                 throw TOMLError("unterminated string: missing closing \"'\" (string starts at \(start.line):\(start.column))", at: position)
             }
             switch c {
             case "'":
+                let run = makeString(runStart, index)
                 index += 1
-                return String(out)
+                return run
             case "\n", "\r":
                 throw TOMLError("unterminated string: missing closing \"'\" before the end of the line (use ''' for a multi-line string)", at: position)
             default:
                 try checkStringCharacter(c)
-                out.append(c)
                 index += 1
             }
         }
@@ -122,6 +131,32 @@ extension TOMLParser {
     }
 
     /// Tab and every printable character are allowed; other control characters must be escaped.
+    /// The scalars `text[start..<end]` as a String, encoded to UTF-8 in one buffer.
+    func makeString(_ start: Int, _ end: Int) -> String {
+        guard start < end else { return "" }
+        var bytes = 0
+        for k in start..<end {
+            let v = text[k].value
+            bytes += v < 0x80 ? 1 : v < 0x800 ? 2 : v < 0x10000 ? 3 : 4
+        }
+        return String(unsafeUninitializedCapacity: bytes) { buffer in
+            var o = 0
+            for k in start..<end {
+                let scalar = text[k]
+                if scalar.value < 0x80 {
+                    buffer[o] = UInt8(truncatingIfNeeded: scalar.value)
+                    o += 1
+                } else {
+                    for b in scalar.utf8 {
+                        buffer[o] = b
+                        o += 1
+                    }
+                }
+            }
+            return o
+        }
+    }
+
     func checkStringCharacter(_ c: Unicode.Scalar) throws(TOMLError) {
         if c.isForbiddenControl {
             throw TOMLError("\(describe(c)) must be escaped in a string", at: position)

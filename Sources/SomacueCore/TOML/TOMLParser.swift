@@ -9,7 +9,11 @@
 
 /// Parses a TOML 1.0.0 document. A leading byte order mark is ignored.
 public func parseTOML(_ text: String) throws(TOMLError) -> TOMLTable {
-    var parser = TOMLParser(Array(text.unicodeScalars))
+    // Reserved from the UTF-8 length (an upper bound): one pass, no separate count.
+    var scalars: [Unicode.Scalar] = []
+    scalars.reserveCapacity(text.utf8.count)
+    for scalar in text.unicodeScalars { scalars.append(scalar) }
+    var parser = TOMLParser(scalars)
     return try parser.parseDocument()
 }
 
@@ -234,12 +238,9 @@ struct TOMLParser {
         guard c.isBareKeyCharacter else {
             throw TOMLError("expected a key, found \(describe(c))", at: start)
         }
-        var name = String.UnicodeScalarView()
-        while let k = current, k.isBareKeyCharacter {
-            name.append(k)
-            index += 1
-        }
-        return TOMLKeySegment(name: String(name), position: start)
+        let nameStart = index
+        while let k = current, k.isBareKeyCharacter { index += 1 }
+        return TOMLKeySegment(name: makeString(nameStart, index), position: start)
     }
 
     // MARK: - Values

@@ -112,23 +112,65 @@ public final class CueHeaderCache: Sendable {
         s.entries = Self.parse(text)
     }
 
-    /// Entries from a cache file; anything malformed is skipped.
+    /// Entries from a cache file; anything malformed is skipped. Works on the UTF-8 bytes (one
+    /// pass, no substrings): `sessions` and `timeline` read this file on every run.
     static func parse(_ text: String) -> [String: Entry] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: true)[...]
-        guard lines.first == Substring(magic) else { return [:] }
-        lines = lines.dropFirst()
-        var out: [String: Entry] = [:]
-        for line in lines {
-            let f = line.split(separator: "\t", maxSplits: 6, omittingEmptySubsequences: false)
-            guard f.count == 7, let size = Int64(f[0]), let modified = Int64(f[1]), let frames = Int64(f[2]),
-                  let rate = Int(f[3]), let channels = Int(f[4]), let format = Int32(f[5]),
-                  size >= 0, frames > 0, SampleRate.supported.contains(rate), (1...2).contains(channels),
-                  frames / Int64(rate) <= Int64(CueLoader.maximumSeconds),
-                  f[6].hasPrefix("/") else { continue }
-            out[String(f[6])] = Entry(stamp: FileStamp(size: size, modified: modified),
-                                      info: AudioFileInfo(frames: frames, sampleRate: SampleRate(rate), channels: channels, format: format),
-                                      used: false)
+        var text = text
+        return text.withUTF8 { bytes in
+            var out: [String: Entry] = [:]
+            var lineStart = 0
+            var sawMagic = false
+            while lineStart < bytes.count {
+                var lineEnd = lineStart
+                while lineEnd < bytes.count && bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+                let line = UnsafeBufferPointer(rebasing: bytes[lineStart..<lineEnd])
+                lineStart = lineEnd + 1
+                if line.isEmpty { continue }
+                if !sawMagic {
+                    guard line.elementsEqual(magic.utf8) else { return [:] }
+                    sawMagic = true
+                    continue
+                }
+                if let (path, entry) = parseLine(line) { out[path] = entry }
+            }
+            return out
         }
-        return out
+    }
+
+    /// `size TAB modified TAB frames TAB rate TAB channels TAB format TAB path`.
+    static func parseLine(_ line: UnsafeBufferPointer<UInt8>) -> (String, Entry)? {
+        var i = 0
+        // A decimal integer (optionally signed) and the tab after it.
+        func field() -> Int64? {
+            var negative = false
+            if i < line.count, line[i] == UInt8(ascii: "-") || line[i] == UInt8(ascii: "+") {
+                negative = line[i] == UInt8(ascii: "-")
+                i += 1
+            }
+            let digits = i
+            var value: Int64 = 0
+            while i < line.count, line[i] != UInt8(ascii: "\t") {
+                let d = line[i] &- UInt8(ascii: "0")
+                guard d < 10 else { return nil }
+                let (m, o1) = value.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(Int64(d))
+                guard !o1, !o2 else { return nil }
+                value = a
+                i += 1
+            }
+            guard i > digits, i < line.count else { return nil }
+            i += 1
+            return negative ? -value : value
+        }
+        guard let size = field(), let modified = field(), let frames = field(), let rate64 = field(),
+              let channels64 = field(), let format64 = field(), let format = Int32(exactly: format64) else { return nil }
+        let rate = Int(rate64), channels = Int(channels64)
+        let path = String(decoding: UnsafeBufferPointer(rebasing: line[i...]), as: UTF8.self)
+        guard size >= 0, frames > 0, SampleRate.supported.contains(rate), (1...2).contains(channels),
+              frames / Int64(rate) <= Int64(CueLoader.maximumSeconds),
+              path.hasPrefix("/") else { return nil }
+        return (path, Entry(stamp: FileStamp(size: size, modified: modified),
+                            info: AudioFileInfo(frames: frames, sampleRate: SampleRate(rate), channels: channels, format: format),
+                            used: false))
     }
 }
