@@ -241,11 +241,15 @@ public struct MixerState: ~Copyable {
     let transportGain: UnsafeMutablePointer<Float>
     let timelineFrame: UnsafeMutablePointer<Int64>
     let overlays: UnsafeMutablePointer<OverlaySlot>
-    /// Block offsets [touchedFrom, touchedTo) where `accumulate` wrote into the accumulators in
-    /// the block being rendered. Outside it they hold zeros: the accumulators are all zero
-    /// between blocks, and only the touched range is cleared after each block.
+    /// Block offsets [touchedFrom, touchedTo) where `accumulate` wrote into the cue
+    /// accumulators (voices, tones, presence) in the block being rendered, and
+    /// [guideFrom, guideTo) where `guideAccumulate` wrote into `guideAcc`. Outside them they hold
+    /// zeros: the accumulators are all zero between blocks, and only the touched ranges are
+    /// cleared after each block.
     var touchedFrom = 0
     var touchedTo = 0
+    var guideFrom = 0
+    var guideTo = 0
     /// First event that may still sound.
     var cursor = 0
     var mode = TransportMode.playing
@@ -600,11 +604,18 @@ func playChunk(_ st: UnsafeMutablePointer<MixerState>, at k: Int, frames m: Int,
         accumulate(st, from: pos, frames: n, at: k)
         guideAccumulate(st, from: pos, frames: n, at: k)
     }
-    for i in 0..<m {
-        st.pointee.transportGain[k + i] = g0 + dg * Float(i)
-        st.pointee.timelineFrame[k + i] = i < n ? pos + Int64(i) : -1
+    let gains = st.pointee.transportGain + k
+    if dg == 0 {
+        // dg x Float(i) is a zero of dg's sign for every i (Float(i) is finite and not negative).
+        gains.update(repeating: g0 + dg * 0, count: m)
+    } else {
+        for i in 0..<m { gains[i] = g0 + dg * Float(i) }
     }
-    st.pointee.position.store(pos + Int64(n), ordering: .releasing)
+    let frames = st.pointee.timelineFrame + k
+    let end = pos + Int64(n)  // checked: no frame below wraps
+    for i in 0..<n { frames[i] = pos &+ Int64(i) }
+    (frames + n).update(repeating: -1, count: m - n)
+    st.pointee.position.store(end, ordering: .releasing)
 }
 
 @_noLocks
@@ -632,6 +643,8 @@ func renderBlock(_ st: UnsafeMutablePointer<MixerState>, frames n: Int,
     // The accumulators are all zero here (cleared after the previous block); nothing touched yet.
     st.pointee.touchedFrom = n
     st.pointee.touchedTo = 0
+    st.pointee.guideFrom = n
+    st.pointee.guideTo = 0
 
     // Walk the block in chunks of constant transport mode.
     var k = 0
@@ -700,27 +713,30 @@ func renderBlock(_ st: UnsafeMutablePointer<MixerState>, frames n: Int,
     let overlays = st.pointee.overlays
     let touchedFrom = st.pointee.touchedFrom
     let touchedTo = st.pointee.touchedTo
+    let guideFrom = st.pointee.guideFrom
+    let guideTo = st.pointee.guideTo
     var anyOverlay = false
     for s in 0..<MixerTuning.overlaySlots where overlays[s].active { anyOverlay = true }
     let ramping = st.pointee.master.remaining > 0 || st.pointee.voice.remaining > 0 || st.pointee.tone.remaining > 0
     if anyOverlay || ramping {
         mixFrames(st, 0..<n, out: out, floatOut: floatOut)
     } else if touchedFrom < touchedTo {
-        // Steady gains, no overlay. Outside the touched range every accumulator is +0, so each
-        // sample there is (+0 x gains) + 0 = +0 (the + 0 for the absent overlays turns a -0 into
-        // +0 too): exactly what the full arithmetic gives.
-        writeSilence(0..<touchedFrom, out: out, floatOut: floatOut)
+        // Steady gains, no overlay. Outside the cue range only the guide may sound
+        // (`mixQuiet`); the full arithmetic runs where a cue wrote.
+        mixQuiet(st, 0..<touchedFrom, guide: guideFrom..<max(guideFrom, guideTo), out: out, floatOut: floatOut)
         mixSteady(st, touchedFrom..<touchedTo, out: out, floatOut: floatOut)
-        writeSilence(touchedTo..<n, out: out, floatOut: floatOut)
+        mixQuiet(st, touchedTo..<n, guide: guideFrom..<max(guideFrom, guideTo), out: out, floatOut: floatOut)
     } else {
-        writeSilence(0..<n, out: out, floatOut: floatOut)
+        mixQuiet(st, 0..<n, guide: guideFrom..<max(guideFrom, guideTo), out: out, floatOut: floatOut)
     }
     if touchedFrom < touchedTo {
         let width = touchedTo - touchedFrom
         (voiceAcc + 2 * touchedFrom).update(repeating: 0, count: 2 * width)
         (toneAcc + 2 * touchedFrom).update(repeating: 0, count: 2 * width)
-        (st.pointee.guideAcc + touchedFrom).update(repeating: 0, count: width)
         (presence + touchedFrom).update(repeating: 0, count: width)
+    }
+    if guideFrom < guideTo {
+        (st.pointee.guideAcc + guideFrom).update(repeating: 0, count: guideTo - guideFrom)
     }
     var active = 0
     for s in 0..<MixerTuning.overlaySlots where overlays[s].active { active += 1 }
@@ -741,6 +757,94 @@ func writeSilence(_ frames: Range<Int>, out: UnsafeMutablePointer<Int16>, floatO
     floatOut.map { ($0 + 2 * frames.lowerBound).update(repeating: 0, count: 2 * frames.count) }
 }
 
+/// Block frames `frames`, where no cue wrote, while the class gains hold still and no overlay
+/// plays: silence outside the guide range `guide`, `mixGuide` inside it.
+///
+/// Exact: outside every range all accumulators are +0, so a sample is (+0 x gains) + 0 = +0
+/// (the + 0 for the absent overlays turns a -0 into +0 too), what the full arithmetic gives.
+/// Inside the guide range but outside the cue range, voice and tone accumulators and the
+/// presence are +0: with finite class gains the sum (+0 x voice + +0 x tone) + guide x 1 is the
+/// guide sample itself (never -0: `guideAcc` starts at +0), and every frame of the guide range is
+/// audible (`guideAccumulate` stops at the table's end, and writes only frames it plays).
+@_noLocks
+@inline(__always)
+func mixQuiet(_ st: UnsafeMutablePointer<MixerState>, _ frames: Range<Int>, guide: Range<Int>,
+              out: UnsafeMutablePointer<Int16>, floatOut: UnsafeMutablePointer<Float>?) {
+    let lower = min(max(guide.lowerBound, frames.lowerBound), frames.upperBound)
+    let upper = min(max(guide.upperBound, lower), frames.upperBound)
+    writeSilence(frames.lowerBound..<lower, out: out, floatOut: floatOut)
+    if lower < upper {
+        if st.pointee.voice.current.isFinite && st.pointee.tone.current.isFinite {
+            mixGuide(st, lower..<upper, out: out, floatOut: floatOut)
+        } else {
+            mixSteady(st, lower..<upper, out: out, floatOut: floatOut)
+        }
+    }
+    writeSilence(upper..<frames.upperBound, out: out, floatOut: floatOut)
+}
+
+/// The guide alone (see `mixQuiet` for when that is exact): guide x master x transport gain,
+/// limited and quantized, the same on both channels. Four frames at a time with the same
+/// operations as `softLimit` and `quantize`, lane by lane (`softLimit4`, `quantize4`).
+@_noLocks
+func mixGuide(_ st: UnsafeMutablePointer<MixerState>, _ frames: Range<Int>,
+              out: UnsafeMutablePointer<Int16>, floatOut: UnsafeMutablePointer<Float>?) {
+    let master = st.pointee.master.current
+    let guideAcc = st.pointee.guideAcc
+    let transportGain = st.pointee.transportGain
+    var k = frames.lowerBound
+    let end = frames.upperBound
+    while k + 4 <= end {
+        let guide = UnsafeRawPointer(guideAcc + k).loadUnaligned(as: SIMD4<Float>.self)
+        let gains = UnsafeRawPointer(transportGain + k).loadUnaligned(as: SIMD4<Float>.self)
+        let x = softLimit4(guide * master * gains + 0)
+        let q = quantize4(x)
+        let low = unsafeBitCast(q, to: SIMD4<UInt32>.self) & 0xFFFF
+        UnsafeMutableRawPointer(out + 2 * k).storeBytes(of: low | (low &<< 16), as: SIMD4<UInt32>.self)
+        if let floatOut {
+            let pairs = SIMD8<Float>(x[0], x[0], x[1], x[1], x[2], x[2], x[3], x[3])
+            UnsafeMutableRawPointer(floatOut + 2 * k).storeBytes(of: pairs, as: SIMD8<Float>.self)
+        }
+        k += 4
+    }
+    if k < end { mixSteady(st, k..<end, out: out, floatOut: floatOut) }
+}
+
+/// `softLimit` on four lanes: the same operations, the branch turned into a choice per lane
+/// (a NaN takes the curve, as in the scalar version).
+@_transparent
+func softLimit4(_ x: SIMD4<Float>) -> SIMD4<Float> {
+    let knee = MixerTuning.limiterKnee
+    let negative = x .< 0
+    let a = x.replacing(with: -x, where: negative)
+    let linear = a .<= knee
+    if all(linear) { return x }
+    let room = 1 - knee
+    let u = (a - knee) / room
+    let y = knee + room * (u / (1 + u))
+    return y.replacing(with: -y, where: negative).replacing(with: x, where: linear)
+}
+
+/// `quantize` on four lanes, as Int32 values in -32768...32767. The clamp comes first (NaN gives
+/// 0), then truncation without a float-to-int conversion: adding 1.5 x 2^23 rounds a value in
+/// that range to the nearest integer (ties to even) in the low bits of the sum, and the result
+/// is moved one towards zero where that rounding went away from zero.
+@_transparent
+func quantize4(_ x: SIMD4<Float>) -> SIMD4<Int32> {
+    var v = x * 32768
+    v = (v + 0.5).replacing(with: v - 0.5, where: v .< 0)
+    var c = v.replacing(with: 32767, where: v .>= 32767)
+    c = c.replacing(with: -32768, where: v .<= -32768)
+    c = c.replacing(with: 0, where: v .!= v)
+    let magic: Float = 12_582_912
+    let m = c + magic
+    let r = m - magic
+    var q = unsafeBitCast(m, to: SIMD4<Int32>.self) &- Int32(bitPattern: magic.bitPattern)
+    q = q.replacing(with: q &- 1, where: (r .> c) .& (c .>= 0))
+    q = q.replacing(with: q &+ 1, where: (r .< c) .& (c .< 0))
+    return q
+}
+
 /// The mix of block frames `frames` while the class gains hold still and no overlay plays: the
 /// same arithmetic as `mixFrames`, with the gains read once.
 @_noLocks
@@ -756,8 +860,31 @@ func mixSteady(_ st: UnsafeMutablePointer<MixerState>, _ frames: Range<Int>,
     let presence = st.pointee.presence
     let transportGain = st.pointee.transportGain
     let timelineFrame = st.pointee.timelineFrame
+    // Two frames (four samples) at a time, each lane with the operations of the loops below.
+    var k = frames.lowerBound
+    while k + 2 <= frames.upperBound {
+        let p0 = presence[k], p1 = presence[k + 1]
+        let toneGain0 = tone * (1 - (1 - MixerTuning.duckGain) * p0)
+        let toneGain1 = tone * (1 - (1 - MixerTuning.duckGain) * p1)
+        let guide0 = guideAcc[k] * (1 - (1 - MixerTuning.guideDuckGain) * p0)
+        let guide1 = guideAcc[k + 1] * (1 - (1 - MixerTuning.guideDuckGain) * p1)
+        let tf0 = timelineFrame[k], tf1 = timelineFrame[k + 1]
+        let silent0: Int32 = tf0 >= 0 && tf0 < total ? 0 : 1
+        let silent1: Int32 = tf1 >= 0 && tf1 < total ? 0 : 1
+        let g0 = transportGain[k], g1 = transportGain[k + 1]
+        let v = UnsafeRawPointer(voiceAcc + 2 * k).loadUnaligned(as: SIMD4<Float>.self)
+        let t = UnsafeRawPointer(toneAcc + 2 * k).loadUnaligned(as: SIMD4<Float>.self)
+        var x = (v * voice + t * SIMD4(toneGain0, toneGain0, toneGain1, toneGain1) + SIMD4(guide0, guide0, guide1, guide1))
+            * master * SIMD4(g0, g0, g1, g1)
+        x = x.replacing(with: 0, where: SIMD4<Int32>(silent0, silent0, silent1, silent1) .!= 0)
+        x = softLimit4(x + 0)
+        if let floatOut { UnsafeMutableRawPointer(floatOut + 2 * k).storeBytes(of: x, as: SIMD4<Float>.self) }
+        UnsafeMutableRawPointer(out + 2 * k).storeBytes(of: SIMD4<Int16>(truncatingIfNeeded: quantize4(x)), as: SIMD4<Int16>.self)
+        k += 2
+    }
+    let rest = k..<frames.upperBound
     if let floatOut {
-        for k in frames {
+        for k in rest {
             let toneGain = tone * (1 - (1 - MixerTuning.duckGain) * presence[k])
             let guide = guideAcc[k] * (1 - (1 - MixerTuning.guideDuckGain) * presence[k])
             let tf = timelineFrame[k]
@@ -771,7 +898,7 @@ func mixSteady(_ st: UnsafeMutablePointer<MixerState>, _ frames: Range<Int>,
             }
         }
     } else {
-        for k in frames {
+        for k in rest {
             let toneGain = tone * (1 - (1 - MixerTuning.duckGain) * presence[k])
             let guide = guideAcc[k] * (1 - (1 - MixerTuning.guideDuckGain) * presence[k])
             let tf = timelineFrame[k]
