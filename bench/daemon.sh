@@ -104,7 +104,7 @@ done
 #    machine) are given apart. The threads: control (the poll loop, whose tick is due at the
 #    next timeline event, at most every 250 ms), audio (PortAudio's callback thread, once a
 #    period) and the ALSA pulse plugin's mainloop (threaded-ml).
-latency_ms=50
+latency_ms=$(awk -F' *= *' '/^latency_ms/ {print $2}' config.toml)  # the default, as shipped
 switches() {
   for t in /proc/$1/task/*; do
     awk -v tid="${t##*/}" -v pid="$1" -v comm="$(cat "$t/comm")" \

@@ -11,11 +11,11 @@ import SomacueCore
 ///
 /// - the callback refills the buffer when one period has played, so `latency_ms` of audio is
 ///   still queued when it is called: a late callback has the same margin as with PortAudio's
-///   own choice, and the device buffer is two periods (100 ms at the default 50 ms);
+///   own choice, and the device buffer is two periods (200 ms at the default 100 ms);
 /// - a transport command waits at most one period for the next callback, then its fade (10 ms)
 ///   is rendered, and that plays after what is queued: `pause` is silent at the speaker within
 ///   the device buffer plus the fade;
-/// - 20 callbacks a second at 50 ms.
+/// - 10 callbacks a second at the default 100 ms (20 at 50 ms).
 public struct OutputBuffering: Equatable, Sendable {
     /// Frames per callback (PortAudio's `framesPerBuffer`, the ALSA period): `latency_ms`.
     public let periodFrames: Int
@@ -28,7 +28,7 @@ public struct OutputBuffering: Equatable, Sendable {
     /// `latencyMs` as validated by the configuration (1 to 2000 ms); any other value is clamped
     /// into that range, so this never traps.
     public init(latencyMs: Double, sampleRate: SampleRate) {
-        let ms = latencyMs.isFinite ? min(max(latencyMs, 1), 2_000) : 50
+        let ms = latencyMs.isFinite ? min(max(latencyMs, 1), 2_000) : Config().latencyMs
         suggestedLatency = ms / 1000
         let frames = Int(saturating: ms / 1000 * Double(sampleRate.hz), rounding: .down)
         periodFrames = max(Self.minimumPeriodFrames, frames)

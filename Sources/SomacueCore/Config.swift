@@ -3,7 +3,7 @@
 public struct Config: Sendable, Equatable {
     public var device = "default"
     public var sampleRate = SampleRate.standard
-    public var latencyMs = 50.0
+    public var latencyMs = 100.0
     public var prerollMs = 500.0
     public var resampler = "medium"
 

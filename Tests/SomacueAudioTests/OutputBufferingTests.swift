@@ -12,7 +12,8 @@ struct OutputBufferingTests {
         #expect(b.periodFrames == 2_400)
         #expect(b.suggestedLatency == 0.05)
         #expect(abs(b.deviceBufferSeconds(sampleRate: .standard) - 0.1) < 1e-12)
-        #expect(OutputBuffering(config: Config()) == b, "the defaults: 50 ms at 48 kHz")
+        let d = OutputBuffering(config: Config())
+        #expect(d.periodFrames == 4_800 && d.suggestedLatency == 0.1, "the defaults: 100 ms at 48 kHz")
         #expect(OutputBuffering(latencyMs: 20, sampleRate: SampleRate(44_100)).periodFrames == 882)
     }
 
@@ -22,8 +23,8 @@ struct OutputBufferingTests {
         #expect(OutputBuffering(latencyMs: 0, sampleRate: .standard).suggestedLatency == 0.001)
         #expect(OutputBuffering(latencyMs: -5, sampleRate: .standard).periodFrames == OutputBuffering.minimumPeriodFrames)
         #expect(OutputBuffering(latencyMs: 1e300, sampleRate: .standard).periodFrames == 96_000)
-        #expect(OutputBuffering(latencyMs: .nan, sampleRate: .standard).periodFrames == 2_400)
-        #expect(OutputBuffering(latencyMs: .infinity, sampleRate: .standard).suggestedLatency == 0.05)
+        #expect(OutputBuffering(latencyMs: .nan, sampleRate: .standard).periodFrames == 4_800)
+        #expect(OutputBuffering(latencyMs: .infinity, sampleRate: .standard).suggestedLatency == 0.1)
     }
 
     /// The control thread's tick while playing: due at the next event, within 20...250 ms.
