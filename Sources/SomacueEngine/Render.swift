@@ -44,7 +44,8 @@ func render(_ loaded: LoadedSession, config: Config, to target: RenderTarget, fo
     let floats: UnsafeMutablePointer<Float>? = format == .wavFloat ? .allocate(capacity: block * 2) : nil
     defer { ints.deallocate(); floats?.deallocate() }
     let total = loaded.plan.timeline.frames.value
-    // A second core renders the odd blocks (RenderWorker); this thread the even ones and the writes.
+    // A second core renders blocks (RenderWorker); this thread writes them all in order and
+    // renders whenever the next one is not ready.
     let worker = RenderWorker.start(loaded: loaded, config: config, block: block, total: total, float: floats != nil)
     defer { worker?.finish() }
     var done: Int64 = 0
@@ -54,10 +55,9 @@ func render(_ loaded: LoadedSession, config: Config, to target: RenderTarget, fo
     while done < total {
         let n = Int(min(Int64(block), total - done))
         var blockInts = ints, blockFloats = floats
-        if let worker, b % 2 == 1 {
-            (blockInts, blockFloats) = worker.take(block: b)
+        if let worker {
+            (blockInts, blockFloats) = worker.take(block: b, own: mixer)
         } else {
-            if worker != nil { MixerState.placeForRender(mixer, at: done) }
             mixerRender(mixer, frames: n, into: ints, floatOut: floats)
         }
         do {
@@ -72,7 +72,7 @@ func render(_ loaded: LoadedSession, config: Config, to target: RenderTarget, fo
                               + "\(formatClock(rate.seconds(FrameCount(total))))): \(error.reason)\(target.failureNote)",
                               status: ExitStatus.cannotCreate)
         }
-        if let worker, b % 2 == 1 { worker.release() }
+        worker?.release(block: b)
         done += Int64(n)
         b += 1
         let percent = Int(done * 100 / total)
