@@ -26,6 +26,15 @@ public struct VoicePack: Sendable {
         cueIndex = Self.index(manifest)
     }
 
+    /// With the index already built (from `ManifestMemo`).
+    init(name: String, directory: String, manifest: VoiceManifest, cueIndex: [CueID: Int], shipped: Bool) {
+        self.name = name
+        self.directory = directory
+        self.manifest = manifest
+        self.shipped = shipped
+        self.cueIndex = cueIndex
+    }
+
     static func index(_ manifest: VoiceManifest) -> [CueID: Int] {
         var out: [CueID: Int] = [:]
         out.reserveCapacity(manifest.cues.count)
@@ -70,12 +79,12 @@ public struct VoicePack: Sendable {
 
     public static func load(directory: String, name: String, shipped: Bool = false) throws(EngineError) -> VoicePack {
         let file = directory + "/manifest.toml"
-        let manifest = try ManifestMemo.shared.manifest(at: file) { () throws(EngineError) in
+        let (manifest, index) = try ManifestMemo.shared.manifest(at: file) { () throws(EngineError) in
             try readSchemaFile(file, what: "voice manifest", status: ExitStatus.dataError) { root, reader in
                 readManifest(root, reader: &reader, strictKinds: false)
             }
         }
-        return VoicePack(name: name, directory: directory, manifest: manifest, shipped: shipped)
+        return VoicePack(name: name, directory: directory, manifest: manifest, cueIndex: index, shipped: shipped)
     }
 
     /// Finds a pack by name ("default", a folder name: the user's before the shipped one) or by

@@ -51,8 +51,10 @@ public final class CueHeaderCache: Sendable {
             let hit: AudioFileInfo? = state.withLock { s in
                 loadIfNeeded(&s)
                 guard var e = s.entries[path], e.stamp == stamp else { return nil }
-                e.used = true
-                s.entries[path] = e
+                if !e.used {
+                    e.used = true
+                    s.entries[path] = e
+                }
                 return e.info
             }
             if let hit { return hit }

@@ -8,13 +8,15 @@ import Synchronization
 /// manifest again (most of the time `sessions` took).
 final class ManifestMemo: Sendable {
     static let shared = ManifestMemo()
-    private let entries = Mutex<[String: (FileStamp, VoiceManifest)]>([:])
+    /// Each manifest with its cue index (`VoicePack.index`), built once per parse.
+    private let entries = Mutex<[String: (FileStamp, VoiceManifest, [CueID: Int])]>([:])
 
-    func manifest(at path: String, parse: () throws(EngineError) -> VoiceManifest) throws(EngineError) -> VoiceManifest {
+    func manifest(at path: String, parse: () throws(EngineError) -> VoiceManifest) throws(EngineError) -> (VoiceManifest, [CueID: Int]) {
         let stamp = Platform.stamp(path)
-        if let stamp, let hit = entries.withLock({ $0[path] }), hit.0 == stamp { return hit.1 }
+        if let stamp, let hit = entries.withLock({ $0[path] }), hit.0 == stamp { return (hit.1, hit.2) }
         let manifest = try parse()
-        if let stamp { entries.withLock { $0[path] = (stamp, manifest) } }
-        return manifest
+        let index = VoicePack.index(manifest)
+        if let stamp { entries.withLock { $0[path] = (stamp, manifest, index) } }
+        return (manifest, index)
     }
 }
