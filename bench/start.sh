@@ -25,6 +25,29 @@ ratio() { python3 -c "print(f'{$1 / $2:.1f}')"; }
 #    non-zero sample arrives after the request was sent.
 "$bin/somacued" serve >"$tmp/somacued.log" 2>&1 & daemon=$!; pids+=($daemon)
 for _ in $(seq 50); do [ -S "$XDG_RUNTIME_DIR/somacue/socket" ] && break; sleep 0.1; done
+# Resident memory in MB, split: "total anonymous file-backed own-binary shared-libraries" (the
+# file-backed pages are the executable's and the libraries' code and read-only data, clean pages
+# of the page cache; the anonymous ones are the process's own: heap, stacks, arenas).
+memory() {
+  python3 - "/proc/$1/smaps" "$bin/somacued" <<'PY'
+import os, sys
+own = os.path.realpath(sys.argv[2])
+anon = file_own = file_libs = 0
+path = None
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) >= 5 and "-" in f[0] and not f[0].endswith(":"):
+        path = f[5] if len(f) > 5 and f[5].startswith("/") else None
+    elif f[0] == "Rss:":
+        rss = int(f[1])
+    elif f[0] == "Anonymous:":
+        a = int(f[1]); anon += a
+        if path == own: file_own += rss - a
+        elif path: file_libs += rss - a
+print(f"{(anon + file_own + file_libs) / 1024:.1f} {anon / 1024:.1f} {(file_own + file_libs) / 1024:.1f} {file_own / 1024:.1f} {file_libs / 1024:.1f}")
+PY
+}
+sleep 1; read -r fresh_rss fresh_anon fresh_file _ < <(memory $daemon)
 preroll_ms=500
 measure() {
   python3 - "$XDG_RUNTIME_DIR/somacue/socket" "$SOMACUE_PULSE_FIFO" "$session" <<'PY'
@@ -68,7 +91,7 @@ warm_sound=$(echo "$warm" | awk '{print $2}' | sort -n | sed -n 3p)
 
 # 3. Idle memory 5 s after a session ended (after a start, 5 s of playing, a stop).
 "$bin/somacue" start "$session" >/dev/null; sleep 5; "$bin/somacue" stop >/dev/null; wait_idle; sleep 5
-idle_rss=$(awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$daemon/status")
+read -r idle_rss idle_anon idle_file idle_own idle_libs < <(memory $daemon)
 
 sub() { python3 -c "print(f'{$1 - $2:.0f}')"; }
 echo "| \`somacue sessions\` vs \`mpc help\` (median, warm header cache) | <= 20 ms | $sessions ms vs $mpc ms = $(ratio "$sessions" "$mpc")x |"
@@ -76,4 +99,4 @@ echo "| \`somacue exercises\` (median) | <= 20 ms | $exercises ms |"
 echo "| \`somacue timeline $session\` (median) | <= 25 ms | $timeline ms |"
 echo "| \`start\` reply (warm cache, median of 5; cold) | <= 50 ms | $warm_reply ms; cold $cold_reply ms |"
 echo "| \`start\` -> first sound at the sound server, minus the ${preroll_ms} ms pre-roll (warm, median of 5; cold) | <= 150 ms | $(sub "$warm_sound" $preroll_ms) ms; cold $(sub "$cold_sound" $preroll_ms) ms |"
-echo "| idle daemon 5 s after a session | <= 15 MB RSS | $idle_rss MB |"
+echo "| idle daemon 5 s after a session (RSS: anonymous + file-backed; before any session) | <= 15 MB RSS | $idle_rss MB: $idle_anon anonymous + $idle_file file-backed (somacued's own binary $idle_own, shared libraries $idle_libs); before any session $fresh_rss MB: $fresh_anon + $fresh_file |"

@@ -38,10 +38,28 @@ extension Platform {
         _ = glibcMallocTrim(0)
         #endif
     }
+
+    /// Fixes glibc's mmap and trim thresholds at `bytes` (for a long-running process that
+    /// allocates in bursts on short-lived threads: the daemon's decoders). By default glibc
+    /// raises both thresholds each time a large mmapped block is freed (up to 32 and 64 MB), after
+    /// which large blocks come from the threads' own arenas and a freed arena top is kept:
+    /// `malloc_trim` gives back free chunks inside an arena but never a thread arena's top, so
+    /// the idle daemon kept 8 MB of free decoder arenas. With fixed thresholds a block of `bytes`
+    /// or more is mapped and unmapped on its own, and a top larger than `bytes` is given back
+    /// when it is freed, on every arena.
+    public static func limitHeapRetention(bytes: Int32 = 256 << 10) {
+        #if canImport(Glibc)
+        _ = glibcMallopt(-3, bytes)  // M_MMAP_THRESHOLD
+        _ = glibcMallopt(-1, bytes)  // M_TRIM_THRESHOLD
+        #endif
+    }
 }
 
 #if canImport(Glibc)
-/// glibc's `malloc_trim` (declared in <malloc.h>, which the Glibc module does not export).
+/// glibc's `malloc_trim` and `mallopt` (declared in <malloc.h>, which the Glibc module does not
+/// export).
 @_silgen_name("malloc_trim")
 private func glibcMallocTrim(_ pad: Int) -> Int32
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 #endif

@@ -21,6 +21,8 @@ struct Serve: ParsableCommand {
     @OptionGroup var common: Common
 
     func run() throws {
+        // Before any thread starts: heap blocks freed by the decoders go back to the system.
+        Platform.limitHeapRetention()
         let logger = DaemonLogger()
         // A socket from systemd (somacued.socket) is used as it is; only without one is a path chosen and bound.
         let inherited: SocketActivation.Inherited?
