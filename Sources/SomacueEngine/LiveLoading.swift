@@ -157,7 +157,10 @@ extension LivePlayer {
         if let restore { MixerState.holdBeforeStart(mixer, at: restore.frame) }
         // A pending replace's stream starts in silence, held before its first frame; the swap
         // lets it begin in the same tick that fades out the session there (PendingReplace.swift).
-        if pending { MixerState.holdBeforeStart(mixer, at: 0) }
+        // A start at an exercise is held too, until the tick that jumps there: a stream that
+        // started playing could render its pre-roll and the opening's first syllables in its
+        // first buffer (two periods, 200 ms at the default latency) before that tick.
+        if pending || startAt != nil { MixerState.holdBeforeStart(mixer, at: 0) }
         // Everything the first 30 s need (or the whole session) decoded before the stream starts;
         // a held stream plays silence, so a restored session's may start at once.
         // A start at an exercise (`at`) waits for every cue: it jumps there once all are in place,
@@ -346,8 +349,10 @@ extension LivePlayer {
         } else {
             log("playing \(l.timeline.sessionID) on \(l.device) at tempo \(l.timeline.tempo): \(ready)")
             setState(.playing)
-            if let first = l.startAt, let seg = a.timeline.positionSegment(ofExercise: first) {
-                _ = jump(a, to: a.timeline.segments[seg].frame)
+            if let first = l.startAt {
+                if let seg = a.timeline.positionSegment(ofExercise: first) { _ = jump(a, to: a.timeline.segments[seg].frame) }
+                // Held before its first frame until now (beginLoading): it begins where it landed.
+                _ = a.mixer.pointee.send(.begin)
             }
         }
     }

@@ -120,8 +120,9 @@ extension LivePlayer {
         let id = p.timeline.sessionID
         pending = nil
         retireOngoing(replacedBy: id, immediately: reopen)
-        // Read by the stream's next callback (with `reopen`, by its first one).
-        _ = p.mixer.pointee.send(.begin)
+        // Read by the stream's next callback (with `reopen`, by its first one). A start at an
+        // exercise begins once it has jumped there (tickLoading).
+        if p.startAt == nil { _ = p.mixer.pointee.send(.begin) }
         p.startedAt = Platform.wallClock()
         loading = p
         if reopen {
