@@ -329,6 +329,13 @@ public struct PacingEngine: Sendable {
                                     side: seg.side, rep: seg.rep, reps: seg.reps, tempo: seg.tempo))
             cursor = start + length
         }
+        // An onset tone outlasting everything after it (a long tone file under a short closing)
+        // would be cut off where the timeline ends: the last segment is lengthened to let it
+        // finish, so no cue is ever clipped.
+        if let last = segments.indices.last, let end = events.map(\.end).max(), end > cursor {
+            segments[last].frames += end - cursor
+            cursor = end
+        }
         let timeline = Timeline(sessionID: session.id, sessionTitle: session.title, sampleRate: rate,
                                 tempo: effectiveTempo(step: nil, session: session, settings: settings),
                                 frames: cursor, events: Timeline.sortedEvents(events), segments: segments,

@@ -47,6 +47,18 @@ struct PacingTests {
         #expect(rests.allSatisfy { seconds($0.frames) == 8 })
     }
 
+    /// A tone outlasting everything after it (a long tone file under the last release and a
+    /// short closing) is never cut off: the last segment lasts until it ends. Found by the
+    /// compiler fuzz target (an event reaching past the timeline's end).
+    @Test func aLongOnsetToneIsNeverCutOffByTheEnd() throws {
+        let e = engine(session([SessionStep(exercise: "arch")]), [exercise()])
+        let t = try e.compile(cues: try catalog(for: e, voiceSeconds: 1.0, overrides: ["tone-release": 600]))
+        let tone = try #require(t.events.last { $0.cue == "tone-release" })
+        #expect(tone.end == t.frames, "the tone ends at \(tone.end), the timeline at \(t.frames)")
+        #expect(t.events.allSatisfy { $0.end <= t.frames })
+        #expect(t.segments.last?.phase == .closing && t.segments.last?.end == t.frames)
+    }
+
     @Test func tempoScalesPhasesButNotVoices() throws {
         let e = engine(session([SessionStep(exercise: "arch")]), [exercise()], tempo: 0.5)
         let cat = try catalog(for: e, voiceSeconds: 1.0)
