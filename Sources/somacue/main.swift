@@ -65,11 +65,8 @@ func fastCommand(_ words: [String]) -> (command: Command, json: Bool, socket: St
         let w = words[i]
         if w == "--json", command == .status, !json {
             json = true
-        } else if w == "--socket", socket == nil, i + 1 < words.count, !words[i + 1].hasPrefix("-") {
-            socket = words[i + 1]
-            i += 1
-        } else if w.hasPrefix("--socket="), socket == nil, w.count > 9 {
-            socket = String(w.dropFirst(9))
+        } else if socket == nil, let value = Platform.longOption("--socket", in: words, at: &i) {
+            socket = value
         } else {
             return nil
         }

@@ -298,11 +298,8 @@ func fastListing(_ words: [String]) -> (() throws -> Void)? {
         let w = words[i]
         if w == "--json", !json {
             json = true
-        } else if w == "--config", configPath == nil, i + 1 < words.count, !words[i + 1].hasPrefix("-") {
-            configPath = words[i + 1]
-            i += 1
-        } else if w.hasPrefix("--config="), configPath == nil, w.count > 9 {
-            configPath = String(w.dropFirst(9))
+        } else if configPath == nil, let value = Platform.longOption("--config", in: words, at: &i) {
+            configPath = value
         } else if !w.hasPrefix("-"), !w.isEmpty {
             positional.append(w)
         } else {
