@@ -5,10 +5,14 @@ import PackageDescription
 //   SomacueCore      pure Swift: units, TOML, models, pacing engine, timeline, JSON. No C, no I/O.
 //   SomacuePlatform  Glibc only: files, directories, environment, terminals, process exec.
 //   SomacueAudio     the only importer of libsndfile, PortAudio, libsamplerate and libebur128.
-//   SomacueEngine    glue: library lookup, voices, prepared sessions, play and render.
+//   SomacueLibrary   the library on disk and planning (Glibc only, beside SomacueAudio): paths and
+//                    config, sessions and exercises, voice packs, the cue-header cache's lookup,
+//                    plan, and the listing verbs both executables run.
+//   SomacueEngine    glue: prepared sessions, decoding, play and render, the live player.
 //   SomacueMPRIS     the daemon as an MPRIS player on the session bus (the only importer of sd-bus).
 //   somacued         engine executable (offline verbs; the daemon later).
-//   somacue          the light controller: no audio library, no Foundation, fully static executable.
+//   somacue          the light controller: no audio library, no Foundation, fully static executable;
+//                    answers the listing verbs itself when every cue header is cached.
 // Links the Swift runtime (and FoundationEssentials, which ArgumentParser uses) statically: the
 // CLI starts faster and the daemon idles in less memory. SwiftPM's --static-swift-stdlib adds
 // the same libraries, but only for a whole build.
@@ -60,7 +64,9 @@ let package = Package(
         .target(name: "SomacueCore"),
         .target(name: "SomacuePlatform", dependencies: ["SomacueCore"]),
         .target(name: "SomacueAudio", dependencies: ["SomacueCore", "SomacuePlatform", "CSndFile", "CPortAudio", "CSampleRate", "CEbur128"]),
-        .target(name: "SomacueEngine", dependencies: ["SomacueCore", "SomacuePlatform", "SomacueAudio", "SomacueProtocol", "SomacueRecords"]),
+        // The library on disk and planning: no audio library, so the light CLI links it too.
+        .target(name: "SomacueLibrary", dependencies: ["SomacueCore", "SomacuePlatform"]),
+        .target(name: "SomacueEngine", dependencies: ["SomacueCore", "SomacuePlatform", "SomacueLibrary", "SomacueAudio", "SomacueProtocol", "SomacueRecords"]),
         // What outlives a daemon: the practice history (and the saved session state).
         .target(name: "SomacueRecords", dependencies: ["SomacueCore", "SomacuePlatform", "SomacueProtocol"]),
         .target(name: "SomacueProtocol", dependencies: ["SomacueCore"]),
@@ -70,13 +76,13 @@ let package = Package(
         .target(name: "SomacueMPRIS", dependencies: ["SomacueCore", "SomacueProtocol", "SomacuePlatform", "SomacueDaemon", "CSystemd", "CSomacueBus"]),
         .executableTarget(
             name: "somacued",
-            dependencies: ["SomacueEngine", "SomacueDaemon", "SomacueMPRIS", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SomacueEngine", "SomacueLibrary", "SomacueDaemon", "SomacueMPRIS", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             // Static Swift runtime: the idle daemon stays under 15 MB resident.
             linkerSettings: staticSwift
         ),
         .executableTarget(
             name: "somacue",
-            dependencies: ["SomacueCore", "SomacuePlatform", "SomacueProtocol", "SomacueInstall", "SomacueRecords", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SomacueCore", "SomacuePlatform", "SomacueLibrary", "SomacueProtocol", "SomacueInstall", "SomacueRecords", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             linkerSettings: staticExecutable
         ),
         // Test helper: drives the render kernel under the malloc interposer in a process of its own.
@@ -85,7 +91,7 @@ let package = Package(
             dependencies: ["SomacueAudio", "SomacueCore", .product(name: "MallocInterposerSwift", package: "malloc-interposer")]
         ),
         .testTarget(name: "SomacueCoreTests", dependencies: ["SomacueCore", "SomacueProtocol"]),
-        .testTarget(name: "SomacueAudioTests", dependencies: ["SomacueAudio", "SomacueEngine"]),
+        .testTarget(name: "SomacueAudioTests", dependencies: ["SomacueAudio", "SomacueLibrary", "SomacueEngine"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SomacueCore", "SomacuePlatform"], exclude: ["Fixtures"]),
         .testTarget(name: "SomacueProtocolTests", dependencies: ["SomacueProtocol"]),
         .testTarget(name: "SomacueDaemonTests", dependencies: ["SomacueDaemon"]),

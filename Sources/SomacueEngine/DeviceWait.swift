@@ -3,6 +3,7 @@ import Glibc
 #endif
 import SomacueAudio
 import SomacueCore
+import SomacueLibrary
 import SomacuePlatform
 import SomacueProtocol
 import SomacueRecords

@@ -1,5 +1,6 @@
 import SomacueAudio
 import SomacueCore
+import SomacueLibrary
 import SomacuePlatform
 import SomacueProtocol
 import Synchronization

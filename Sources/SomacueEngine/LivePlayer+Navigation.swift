@@ -1,5 +1,6 @@
 import SomacueAudio
 import SomacueCore
+import SomacueLibrary
 import SomacueProtocol
 
 // Jumps that always tell the listener where they are: `next`, `prev`, `goto` and `start --at`

@@ -1,5 +1,6 @@
 import SomacueAudio
 import SomacueCore
+import SomacueLibrary
 import SomacueProtocol
 
 // `where`: the listener asks where they are, and hears the exercise, the side, the repetition

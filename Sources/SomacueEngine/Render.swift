@@ -1,5 +1,6 @@
 import SomacueAudio
 import SomacueCore
+import SomacueLibrary
 import SomacuePlatform
 #if canImport(Glibc)
 import Glibc
@@ -95,12 +96,4 @@ struct ProgressBar {
         text.withCString { p in _ = write(2, p, strlen(p)) }
     }
     func finish() { "\n".withCString { p in _ = write(2, p, 1) } }
-}
-
-/// "12:05" or "1:02:03".
-public func formatClock(_ seconds: Double) -> String {
-    let s = max(0, Int(saturating: seconds, rounding: .down))
-    func two(_ x: Int) -> String { x < 10 ? "0\(x)" : "\(x)" }
-    if s >= 3600 { return "\(s / 3600):\(two(s / 60 % 60)):\(two(s % 60))" }
-    return "\(s / 60):\(two(s % 60))"
 }

@@ -1,4 +1,5 @@
 import SomacueCore
+import SomacueLibrary
 import SomacuePlatform
 #if canImport(Glibc)
 import Glibc

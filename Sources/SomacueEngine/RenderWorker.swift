@@ -1,5 +1,6 @@
 import SomacueAudio
 import SomacueCore
+import SomacueLibrary
 import Synchronization
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
 import SomacueCore
+import SomacueLibrary
 
 /// Why the rest of a session could not be laid out at another tempo.
 public enum RetimeFailure: Error, Sendable {

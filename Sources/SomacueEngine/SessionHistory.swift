@@ -1,4 +1,5 @@
 import SomacueCore
+import SomacueLibrary
 import SomacuePlatform
 import SomacueRecords
 

@@ -2,36 +2,17 @@
 import Glibc
 #endif
 import SomacueCore
+import SomacueLibrary
 import SomacuePlatform
 
-/// Speaks cues that no voice pack has with the config's `[tts]` command, once: the result is
-/// kept in `$XDG_CACHE_HOME/somacue/tts/<key>.wav`, keyed by the template, the voice and the
-/// text, so the next run finds it and runs nothing.
-public struct TTSSynthesizer: Sendable {
-    public var config: TTSConfig
-    public var voice: String
-    public var cacheDir: String
-    /// Only look in the cache, never run the command (listing sessions must not speak).
-    public var cachedOnly: Bool
-
-    public init(config: TTSConfig, voice: String, cacheDir: String = TTSSynthesizer.defaultCacheDir, cachedOnly: Bool = false) {
-        self.config = config
-        self.voice = voice
-        self.cacheDir = cacheDir
-        self.cachedOnly = cachedOnly
-    }
-
-    public static var defaultCacheDir: String {
-        (Platform.cacheDirectory() ?? "/root/.cache/somacue") + "/tts"
-    }
-
-    /// The cached file for `text`, made now if it is not there yet.
-    public func file(for id: CueID, text: String) throws(EngineError) -> String {
-        let path = "\(cacheDir)/\(config.cacheKey(voice: voice, text: text)).wav"
-        if Platform.fileType(path) == .regular { return path }
-        if cachedOnly {
-            throw EngineError("somacue: cue \(id) has not been spoken by [tts] yet", status: ExitStatus.dataError)
-        }
+/// Speaks cues that no voice pack has with the config's `[tts]` command, into the file
+/// `TTSSynthesizer` (SomacueLibrary) looks for, so the next run finds it and runs nothing.
+extension TTSSpeaker {
+    /// Runs `tts.command` for one cue: writes a partial file beside the cache entry and renames it
+    /// into place only when the command succeeded and wrote it.
+    public static let command = TTSSpeaker { (synthesizer: TTSSynthesizer, id: CueID, text: String, path: String) throws(EngineError) in
+        let config = synthesizer.config
+        let cacheDir = synthesizer.cacheDir
         do { try Platform.makeDirectories(cacheDir) } catch {
             throw EngineError("somacue: cannot create the TTS cache \(cacheDir): \(error)", status: ExitStatus.cannotCreate)
         }
@@ -58,6 +39,5 @@ public struct TTSSynthesizer: Sendable {
             unlink(partial)
             throw EngineError("somacue: cannot store \(path): \(Platform.errorText(e))", status: ExitStatus.cannotCreate)
         }
-        return path
     }
 }

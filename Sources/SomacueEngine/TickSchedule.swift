@@ -1,5 +1,6 @@
 import SomacueAudio
 import SomacueCore
+import SomacueLibrary
 
 // When the control thread next needs to look at a playing session. The tick turns the kernel's
 // position into `phase`, `cue` and `finished` events, closes the stream after the last sound and

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Glibc
+import SomacueCore
+import SomacueLibrary
 import SomacuePlatform
 import SomacueProtocol
 
@@ -27,6 +29,31 @@ if let verb = handOver.first, engineVerbs.contains(verb) {
     guard let engine = Platform.findExecutable("somacued", besides: me) else {
         Platform.writeStderr("somacue: cannot find somacued next to \(me ?? "somacue") or on PATH; build it with `swift build` or install both binaries together")
         Platform.exit(ExitStatus.unavailable)
+    }
+    // The listing verbs' plain forms are answered here when everything they need is on disk
+    // without an audio library: every cue header they ask for is in the cache (and current).
+    // The attempt is captured, not printed, and dropped at the first miss: somacued then prints
+    // everything (and reads the headers into the cache), exactly as it always does.
+    if let request = Listing.Request(handOver) {
+        let headers = CueHeaderCache(file: CueHeaderCache.defaultFile, reader: nil)
+        // A cue [tts] has not spoken yet is somacued's to speak (`timeline` speaks it).
+        let speaker = TTSSpeaker { (_: TTSSynthesizer, id: CueID, _: String, _: String) throws(EngineError) in
+            headers.noteMiss()
+            throw EngineError("somacue: cue \(id) is somacued's to speak", status: ExitStatus.dataError)
+        }
+        let output = Console.capturing { () -> Int32 in
+            do throws(EngineError) {
+                try request.run(executable: Platform.realPath(engine) ?? engine, cueFiles: CueFiles(headers: headers, speaker: speaker))
+                return 0
+            } catch {
+                Console.err(error.message)
+                return error.status
+            }
+        }
+        if !headers.missed {
+            output.write()
+            Platform.exit(output.status)
+        }
     }
     // Its usage and help lines then name `somacue`, the command the user typed.
     setenv("SOMACUE_COMMAND_NAME", "somacue", 1)

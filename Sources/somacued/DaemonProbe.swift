@@ -1,5 +1,6 @@
 import Glibc
 import SomacueCore
+import SomacueLibrary
 import SomacueEngine
 import SomacuePlatform
 import SomacueProtocol

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SomacueCore
+import SomacueLibrary
 import SomacueDaemon
 import SomacueEngine
 import SomacueMPRIS

@@ -1,6 +1,7 @@
 import ArgumentParser
 import SomacueAudio
 import SomacueCore
+import SomacueLibrary
 import SomacueEngine
 import SomacuePlatform
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import SomacueAudio
 import SomacueCore
+import SomacueLibrary
 import SomacueEngine
 import SomacuePlatform
 
@@ -13,43 +14,7 @@ struct Voices: ParsableCommand {
     @OptionGroup var common: Common
 
     func run() throws {
-        try Self.list(json: json, configPath: common.config)
-    }
-
-    static func list(json: Bool, configPath: String?) throws {
-        try reporting { () throws(EngineError) in
-            let ctx = try Context(configPath: configPath)
-            let required = try VoiceCatalog.requiredCues(for: VoiceCatalog.sessions([], library: ctx.library), library: ctx.library)
-            var rows: [JSON] = []
-            var table: [[String]] = [["ID", "DEFAULT", "CUES", "FALLBACK", "MISSING", "BASE", "TITLE"]]
-            var problems: [String] = []
-            for l in VoicePack.locations(paths: ctx.paths) {
-                let source: CueSource
-                do throws(EngineError) {
-                    source = try CueSource.chain(from: try VoicePack.load(directory: l.directory, name: l.id, shipped: l.shipped), paths: ctx.paths)
-                } catch {
-                    problems.append(error.message)
-                    continue
-                }
-                var row = VoiceCatalog.listing(pack: l.id, source: source, required: required, isDefault: l.id == ctx.config.voice)
-                if case .object(let fields) = row {
-                    func count(_ k: String) -> String {
-                        if case .array(let a)? = fields.first(where: { $0.0 == k })?.1 { return "\(a.count)" }
-                        return "?"
-                    }
-                    let pack = source.packs[0]
-                    table.append([l.id, l.id == ctx.config.voice ? "*" : "", "\(pack.manifest.cues.count)", count("fallback"),
-                                  count("missing"), l.id == "default" ? "" : source.packs.dropFirst().map(\.name).joined(separator: " > "),
-                                  pack.manifest.title ?? pack.manifest.name ?? l.id])
-                    row = .object(fields)
-                }
-                rows.append(row)
-            }
-            Platform.writeStdout(json ? JSON.array(rows).pretty + "\n" : formatTable(table))
-            if !problems.isEmpty {
-                throw EngineError(problems.joined(separator: "\n"), status: ExitStatus.dataError)
-            }
-        }
+        try reporting { () throws(EngineError) in try Listing.voices(json: json, configPath: common.config) }
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import SomacueAudio
 import SomacueCore
 import SomacueEngine
+import SomacueLibrary
 import SomacuePlatform
 
 let somacueVersion = "0.1.0"
@@ -42,11 +43,6 @@ struct SessionFlags: ParsableArguments {
     }
 }
 
-/// Says which tempo `--fit` chose, on stderr (stdout may be JSON).
-func reportFit(_ planned: PlannedSession) {
-    if let report = planned.fitReport { Platform.writeStderr("somacue: " + report) }
-}
-
 /// Runs a command body, turning an EngineError into its message and exit status.
 func reporting(_ body: () throws(EngineError) -> Void) throws {
     do { try body() } catch {
@@ -74,7 +70,7 @@ struct Context {
         let session = try library.session(sessionArg)
         let planned = try plan(session: session, library: library, config: config, options: try flags.options(), paths: paths,
                                extraCues: extraCues)
-        reportFit(planned)
+        Listing.reportFit(planned)
         let loaded = try LoadedSession(plan: planned, quality: ResamplerQuality(config: config),
                                        voiceLUFS: config.voiceLUFS, toneLUFS: config.toneLUFS)
         try loaded.waitUntilDecoded()
@@ -137,20 +133,9 @@ struct TimelineCommand: ParsableCommand {
     @OptionGroup var common: Common
 
     func run() throws {
-        try Self.show(session, options: SessionFlagsOptions(flags), json: json, configPath: common.config)
-    }
-
-    static func show(_ session: String, options: SessionFlagsOptions, json: Bool, configPath: String?) throws {
         try reporting { () throws(EngineError) in
-            let ctx = try Context(configPath: configPath)
-            let s = try ctx.library.session(session)
-            let planned = try plan(session: s, library: ctx.library, config: ctx.config, options: try options.get(), paths: ctx.paths)
-            reportFit(planned)
-            if json {
-                Platform.writeStdout(planned.timeline.json.pretty + "\n")
-            } else {
-                Platform.writeStdout(timelineTable(planned.timeline))
-            }
+            try Listing.timeline(session, options: { () throws(EngineError) in try flags.options() }, json: json,
+                                 configPath: common.config, cueFiles: CueFiles(headers: .shared, speaker: .command))
         }
     }
 }
@@ -161,26 +146,7 @@ struct Sessions: ParsableCommand {
     @OptionGroup var common: Common
 
     func run() throws {
-        try Self.list(json: json, configPath: common.config)
-    }
-
-    static func list(json: Bool, configPath: String?) throws {
-        try reporting { () throws(EngineError) in
-            let ctx = try Context(configPath: configPath)
-            var rows: [JSON] = []
-            var table: [[String]] = [["ID", "DURATION", "TEMPO", "POSTURE", "TITLE"]]
-            for id in ctx.library.sessions.keys.sorted() {
-                let s = ctx.library.sessions[id]!
-                let duration = listedDuration(of: s, library: ctx.library, config: ctx.config, paths: ctx.paths)
-                let tempo = s.tempo ?? ctx.config.tempo
-                rows.append(sessionSummary(s, duration: duration, tempo: tempo))
-                let stepTempos = s.steps.contains { $0.tempo != nil } ? "*" : ""
-                table.append([s.id, duration.map(formatClock) ?? "?", "\(tempo)\(stepTempos)", s.posture.rawValue, s.title])
-            }
-            let note = table.contains { $0[2].hasSuffix("*") } ? "* some steps have a tempo of their own\n" : ""
-            Platform.writeStdout(json ? JSON.array(rows).pretty + "\n" : formatTable(table) + note)
-            reportLibraryProblems(ctx.library)
-        }
+        try reporting { () throws(EngineError) in try Listing.sessions(json: json, configPath: common.config, headers: .shared) }
     }
 }
 
@@ -190,28 +156,7 @@ struct Exercises: ParsableCommand {
     @OptionGroup var common: Common
 
     func run() throws {
-        try Self.list(json: json, configPath: common.config)
-    }
-
-    static func list(json: Bool, configPath: String?) throws {
-        try reporting { () throws(EngineError) in
-            let ctx = try Context(configPath: configPath)
-            let list = ctx.library.exercises.keys.sorted().map { ctx.library.exercises[$0]! }
-            if json {
-                Platform.writeStdout(JSON.array(list.map { e in
-                    var o = JSONObject()
-                    o.set("id", e.id)
-                    o.set("title", e.title)
-                    o.set("sides", e.sides)
-                    o.set("posture", e.posture.rawValue)
-                    return o.json
-                }).pretty + "\n")
-            } else {
-                Platform.writeStdout(formatTable([["ID", "SIDES", "POSTURE", "TITLE"]]
-                    + list.map { [$0.id, $0.sides ? "yes" : "no", $0.posture.rawValue, $0.title] }))
-            }
-            reportLibraryProblems(ctx.library)
-        }
+        try reporting { () throws(EngineError) in try Listing.exercises(json: json, configPath: common.config) }
     }
 }
 
@@ -246,79 +191,17 @@ struct Devices: ParsableCommand {
     }
 }
 
-func reportLibraryProblems(_ library: Library) {
-    for d in library.diagnostics.sortedByPosition() { Platform.writeStderr(d.description) }
-}
-
-func formatTable(_ rows: [[String]]) -> String {
-    guard let first = rows.first else { return "" }
-    var widths = [Int](repeating: 0, count: first.count)
-    for row in rows { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
-    var out = ""
-    for row in rows {
-        var line = ""
-        for (i, c) in row.enumerated() {
-            line += i == row.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count + 2)
-        }
-        out += line + "\n"
+// `sessions`, `exercises`, `voices` and `timeline SESSION`, each with nothing but `--json` and
+// `--config PATH` (`Listing.Request`): the commands `somacue` and shell completions run most.
+// They run here without the argument parser, whose set-up (reflection over every command's
+// properties, the completion-script checks) costs about 3 ms. Anything else goes through it.
+if let request = Listing.Request(Array(CommandLine.arguments.dropFirst())) {
+    do {
+        try request.run(executable: Platform.executablePath(), cueFiles: CueFiles(headers: .shared, speaker: .command))
+    } catch {
+        Platform.writeStderr(error.message)
+        Platform.exit(error.status)
     }
-    return out
-}
-
-func timelineTable(_ t: Timeline) -> String {
-    var rows: [[String]] = [["TIME", "FRAME", "PHASE", "EXERCISE", "SIDE", "REP", "CUE"]]
-    for e in t.events {
-        rows.append([formatClock(t.sampleRate.seconds(e.frame)) + "." + String(Int(saturating: t.sampleRate.seconds(e.frame) * 10, rounding: .down) % 10),
-                     "\(e.frame)", e.phase.rawValue, e.exercise ?? "", e.side?.rawValue ?? "",
-                     e.rep.map(String.init) ?? "", e.cue.rawValue])
-    }
-    let total = t.sampleRate.seconds(t.frames)
-    return formatTable(rows) + "\(t.events.count) cues, \(formatClock(total)) (\(t.frames) frames at \(t.sampleRate.hz) Hz, tempo \(t.tempo))\n"
-}
-
-/// The timeline's session flags as plain values (the fast path below has none).
-struct SessionFlagsOptions {
-    var flags: SessionFlags?
-    init(_ flags: SessionFlags?) { self.flags = flags }
-    func get() throws(EngineError) -> SessionOptions { try flags?.options() ?? SessionOptions() }
-}
-
-/// `sessions`, `exercises`, `voices` and `timeline SESSION`, each with nothing but `--json` and
-/// `--config PATH`: the commands `somacue` and shell completions run most. They run here without
-/// the argument parser, whose set-up (reflection over every command's properties, the
-/// completion-script checks) costs about 3 ms, a sixth of `somacue sessions`. Anything else
-/// (another flag, help, a typo, a second `--json`) returns nil and goes through the parser.
-func fastListing(_ words: [String]) -> (() throws -> Void)? {
-    guard let verb = words.first else { return nil }
-    var json = false
-    var configPath: String?
-    var positional: [String] = []
-    var i = 1
-    while i < words.count {
-        let w = words[i]
-        if w == "--json", !json {
-            json = true
-        } else if configPath == nil, let value = Platform.longOption("--config", in: words, at: &i) {
-            configPath = value
-        } else if !w.hasPrefix("-"), !w.isEmpty {
-            positional.append(w)
-        } else {
-            return nil
-        }
-        i += 1
-    }
-    switch (verb, positional.count) {
-    case ("sessions", 0): return { try Sessions.list(json: json, configPath: configPath) }
-    case ("exercises", 0): return { try Exercises.list(json: json, configPath: configPath) }
-    case ("voices", 0): return { try Voices.list(json: json, configPath: configPath) }
-    case ("timeline", 1):
-        return { try TimelineCommand.show(positional[0], options: SessionFlagsOptions(nil), json: json, configPath: configPath) }
-    default: return nil
-    }
-}
-
-if let fast = fastListing(Array(CommandLine.arguments.dropFirst())) {
-    do { try fast() } catch { Somacued.exit(withError: error) }
     Platform.exit(0)
 }
 Somacued.main()

@@ -2,6 +2,7 @@ import Foundation
 import SomacueAudio
 import SomacueCore
 import SomacueEngine
+import SomacueLibrary
 import SomacuePlatform
 import Testing
 
@@ -18,9 +19,10 @@ private func setModified(_ path: String, seconds: Int, nanoseconds: Int = 0) {
         setModified(cue, seconds: 1_700_000_000, nanoseconds: 123)
         let store = dir.file("cache/cue-headers")
 
-        let first = CueHeaderCache(file: store)
+        let first = CueHeaderCache(file: store, reader: CueHeader.read)
         let read = try first.header(path: cue)
-        #expect(read == (try CueLoader.header(path: cue)))
+        let info = try CueLoader.header(path: cue)
+        #expect(read == CueHeader(frames: info.frames, sampleRate: info.sampleRate, channels: info.channels, format: info.format))
         #expect(try first.length(path: cue, rate: .standard) == SampleRate.standard.convertedLength(sourceFrames: 22_050, sourceRate: SampleRate(44_100)))
         first.save()
         let text = try String(contentsOfFile: store, encoding: .utf8)
@@ -33,12 +35,12 @@ private func setModified(_ path: String, seconds: Int, nanoseconds: Int = 0) {
         try dir.soxTone("a.wav", rate: 22_050, channels: 1, seconds: 1.0)
         #expect(try #require(Platform.stamp(cue)).size == before)
         setModified(cue, seconds: 1_700_000_000, nanoseconds: 123)
-        let second = CueHeaderCache(file: store)
+        let second = CueHeaderCache(file: store, reader: CueHeader.read)
         #expect(try second.header(path: cue) == read)
 
         // A new modification time: read again.
         setModified(cue, seconds: 1_700_000_001)
-        let third = CueHeaderCache(file: store)
+        let third = CueHeaderCache(file: store, reader: CueHeader.read)
         let fresh = try third.header(path: cue)
         #expect(fresh.sampleRate == SampleRate(22_050))
         #expect(fresh.frames == 22_050)
@@ -60,22 +62,62 @@ private func setModified(_ path: String, seconds: Int, nanoseconds: Int = 0) {
             "\u{0}\t\t\t",
         ]
         try (lines.joined(separator: "\n") + "\n").write(toFile: store, atomically: true, encoding: .utf8)
-        let cache = CueHeaderCache(file: store)
+        let cache = CueHeaderCache(file: store, reader: CueHeader.read)
         #expect(try cache.header(path: cue).frames == 12_000)
 
         // Not our magic line: the whole file is ignored.
         try "somacue-cue-headers 0\n\(stamp.size)\t\(stamp.modified)\t5\t48000\t2\t65538\t\(cue)\n".write(toFile: store, atomically: true, encoding: .utf8)
-        #expect(try CueHeaderCache(file: store).header(path: cue).frames == 12_000)
+        #expect(try CueHeaderCache(file: store, reader: CueHeader.read).header(path: cue).frames == 12_000)
     }
 
     @Test func errorsAreNotCached() throws {
         let dir = try FixtureDir("headers-errors")
         let bad = try dir.write("bad.wav", bytes: Array("not audio at all".utf8))
-        let cache = CueHeaderCache(file: dir.file("cue-headers"))
-        #expect(throws: CueLoadError.self) { try cache.header(path: bad) }
+        let cache = CueHeaderCache(file: dir.file("cue-headers"), reader: CueHeader.read)
+        #expect(throws: CueHeaderError.self) { try cache.header(path: bad) }
         cache.save()
         #expect(!FileManager.default.fileExists(atPath: dir.file("cue-headers")))
-        #expect(throws: CueLoadError.self) { try cache.header(path: dir.file("missing.wav")) }
+        #expect(throws: CueHeaderError.self) { try cache.header(path: dir.file("missing.wav")) }
+    }
+}
+
+/// The light CLI's cache: no reader, so anything it does not know as it is now is a miss.
+@Suite struct CueHeaderCacheWithoutReaderTests {
+    @Test func answersOnlyWhatIsCachedAndCurrent() throws {
+        let dir = try FixtureDir("headers-lookup")
+        let cue = try dir.soxTone("a.wav", rate: 44_100, channels: 1, seconds: 0.5)
+        let other = try dir.soxTone("b.wav", rate: 48_000, channels: 1, seconds: 0.25)
+        setModified(cue, seconds: 1_700_000_000)
+        let store = dir.file("cue-headers")
+        let engine = CueHeaderCache(file: store, reader: CueHeader.read)
+        let known = try engine.header(path: cue)
+        engine.save()
+
+        let light = CueHeaderCache(file: store, reader: nil)
+        #expect(try light.header(path: cue) == known)
+        #expect(!light.missed)
+        // Never read: a miss, never a guess.
+        #expect(throws: CueHeaderError.self) { try light.header(path: other) }
+        #expect(light.missed)
+
+        // Cached, but the file changed since (a new modification time): a miss too.
+        setModified(cue, seconds: 1_700_000_001)
+        let again = CueHeaderCache(file: store, reader: nil)
+        #expect(throws: CueHeaderError.self) { try again.header(path: cue) }
+        #expect(again.missed)
+        // A missing file is a miss, not an error of its own.
+        let gone = CueHeaderCache(file: store, reader: nil)
+        #expect(throws: CueHeaderError.self) { try gone.header(path: dir.file("missing.wav")) }
+        #expect(gone.missed)
+        // A cache without a reader never writes its file.
+        let before = try String(contentsOfFile: store, encoding: .utf8)
+        gone.save()
+        #expect(try String(contentsOfFile: store, encoding: .utf8) == before)
+        #expect(before.contains("\t\(cue)\n"))
+    }
+
+    @Test func theCachesBoundIsTheLoaders() {
+        #expect(CueHeader.maximumSeconds == CueLoader.maximumSeconds)
     }
 }
 

@@ -1,5 +1,6 @@
 import SomacueAudio
 import SomacueCore
+import SomacueLibrary
 import SomacuePlatform
 #if canImport(Glibc)
 import Glibc

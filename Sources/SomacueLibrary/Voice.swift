@@ -1,4 +1,3 @@
-import SomacueAudio
 import SomacueCore
 import SomacuePlatform
 
@@ -178,7 +177,7 @@ public struct CueSource: Sendable {
     /// A short prompt (`CueRequirement.shortFor`) is optional: it is left out of the catalog,
     /// without a problem, when `usesShort` says no, and the full cue is spoken instead.
     public func catalog(for required: [CueRequirement], rate: SampleRate,
-                        headers: CueHeaderCache = .shared, tts: TTSSynthesizer? = nil) throws(EngineError) -> [CueID: CueInfo] {
+                        headers: CueHeaderCache, tts: TTSSynthesizer? = nil) throws(EngineError) -> [CueID: CueInfo] {
         defer { headers.save() }
         var out: [CueID: CueInfo] = [:]
         var problems: [String] = []

@@ -1,22 +1,57 @@
-import SomacueAudio
 import SomacueCore
 import SomacuePlatform
 import Synchronization
 
+/// What a cue file's header says (libsndfile's `SF_INFO`, as `CueLoader.header` checked it).
+public struct CueHeader: Sendable, Equatable {
+    /// Frames per channel.
+    public var frames: Int64
+    public var sampleRate: SampleRate
+    public var channels: Int
+    /// libsndfile's format word (kept as read; only the engine interprets it).
+    public var format: Int32
+
+    public init(frames: Int64, sampleRate: SampleRate, channels: Int, format: Int32) {
+        self.frames = frames
+        self.sampleRate = sampleRate
+        self.channels = channels
+        self.format = format
+    }
+
+    /// The longest cue the mixer accepts, in seconds (`CueLoader.maximumSeconds`; a test keeps
+    /// the two equal): a cache line announcing more is damaged.
+    public static let maximumSeconds = 600
+}
+
+/// Why a cue file's header could not be had: the reader's words (`CueLoadError`'s text), or, for
+/// a cache without a reader, that the cache does not know the file as it is now.
+public struct CueHeaderError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Reads one file's header (the engine's, with libsndfile: `CueLoader.header`).
+public typealias CueHeaderReader = @Sendable (_ path: String) throws(CueHeaderError) -> CueHeader
+
 /// Every cue file's header (frames, sample rate, channels, format), keyed by path, size and
 /// modification time, so that listing sessions, planning a timeline and checking a `start` need
 /// no decoder: a hit costs one `stat`. The cache is authoritative for a file whose size and
-/// modification time are unchanged; anything else is read from the file again.
+/// modification time are unchanged; anything else is read from the file again by the `reader`.
 ///
 /// Kept in memory for the life of the process and persisted in
 /// `$XDG_CACHE_HOME/somacue/cue-headers` (a small text file, replaced atomically), so a fresh
 /// `somacue sessions` starts warm. A missing, unreadable or damaged cache file is ignored and
 /// rebuilt; a line that does not parse is dropped. Only headers that passed
 /// `CueLoader.header`'s checks are kept.
+///
+/// Without a reader (the light `somacue`, which links no audio library) a file the cache does not
+/// know as it is now is a miss: `header` throws and `missed` turns true, and the caller hands
+/// the whole command to somacued, which reads the header and fills the cache. A length is never
+/// guessed.
 public final class CueHeaderCache: Sendable {
     struct Entry {
         var stamp: FileStamp
-        var info: AudioFileInfo
+        var info: CueHeader
         var used: Bool
     }
 
@@ -24,10 +59,12 @@ public final class CueHeaderCache: Sendable {
         var entries: [String: Entry] = [:]
         var loaded = false
         var dirty = false
+        var missed = false
     }
 
     /// The cache file, or nil for an in-memory cache.
     public let file: String?
+    let reader: CueHeaderReader?
     private let state = Mutex(State())
 
     static let magic = "somacue-cue-headers 1"
@@ -36,19 +73,29 @@ public final class CueHeaderCache: Sendable {
     /// A cache file larger than this is not read (it is rebuilt).
     static let maximumFileBytes: Int64 = 4 << 20
 
-    public init(file: String?) {
+    public init(file: String?, reader: CueHeaderReader?) {
         self.file = file
+        self.reader = reader
     }
 
-    /// The process-wide cache, persisted under the user's cache directory.
-    public static let shared = CueHeaderCache(file: Platform.cacheDirectory().map { $0 + "/cue-headers" })
+    /// The persisted cache's file, under the user's cache directory (nil without
+    /// `$XDG_CACHE_HOME` and `$HOME`).
+    public static var defaultFile: String? { Platform.cacheDirectory().map { $0 + "/cue-headers" } }
+
+    /// Whether a header was asked for that this cache, having no reader, did not have (or
+    /// something else that only the engine can do was needed: `noteMiss`).
+    public var missed: Bool { state.withLock { $0.missed } }
+
+    /// Records that the command needs what only the engine can do.
+    public func noteMiss() { state.withLock { $0.missed = true } }
 
     /// The header of `path`: from the cache when the file's size and modification time match,
-    /// else read from the file (and remembered). Throws what `CueLoader.header` throws.
-    public func header(path: String) throws(CueLoadError) -> AudioFileInfo {
+    /// else read from the file by the reader (and remembered). Throws what the reader throws;
+    /// without a reader, a miss.
+    public func header(path: String) throws(CueHeaderError) -> CueHeader {
         let stamp = Platform.stamp(path)
         if let stamp {
-            let hit: AudioFileInfo? = state.withLock { s in
+            let hit: CueHeader? = state.withLock { s in
                 loadIfNeeded(&s)
                 guard var e = s.entries[path], e.stamp == stamp else { return nil }
                 if !e.used {
@@ -59,7 +106,11 @@ public final class CueHeaderCache: Sendable {
             }
             if let hit { return hit }
         }
-        let info = try CueLoader.header(path: path)
+        guard let reader else {
+            state.withLock { $0.missed = true }
+            throw CueHeaderError("\(path): not in the cue-header cache")
+        }
+        let info = try reader(path)
         // Only a file that is still the one we read (same stamp after the read) is cached.
         if let stamp, Platform.stamp(path) == stamp, !path.contains("\n") {
             state.withLock { s in
@@ -71,7 +122,7 @@ public final class CueHeaderCache: Sendable {
     }
 
     /// The length of `path` at `rate`, from its header: floor(frames x rate / file rate).
-    public func length(path: String, rate: SampleRate) throws(CueLoadError) -> FrameCount {
+    public func length(path: String, rate: SampleRate) throws(CueHeaderError) -> FrameCount {
         let info = try header(path: path)
         return rate.convertedLength(sourceFrames: info.frames, sourceRate: info.sampleRate)
     }
@@ -169,10 +220,10 @@ public final class CueHeaderCache: Sendable {
         let rate = Int(rate64), channels = Int(channels64)
         let path = String(decoding: UnsafeBufferPointer(rebasing: line[i...]), as: UTF8.self)
         guard size >= 0, frames > 0, SampleRate.supported.contains(rate), (1...2).contains(channels),
-              frames / Int64(rate) <= Int64(CueLoader.maximumSeconds),
+              frames / Int64(rate) <= Int64(CueHeader.maximumSeconds),
               path.hasPrefix("/") else { return nil }
         return (path, Entry(stamp: FileStamp(size: size, modified: modified),
-                            info: AudioFileInfo(frames: frames, sampleRate: SampleRate(rate), channels: channels, format: format),
+                            info: CueHeader(frames: frames, sampleRate: SampleRate(rate), channels: channels, format: format),
                             used: false))
     }
 }

@@ -16,9 +16,11 @@ public struct Paths: Sendable {
     /// The shipped data by `DataDirectory`'s rule (SOMACUE_DATA_DIR, PREFIX/share/somacue next to
     /// the binary, the checkout around a build folder, XDG_DATA_HOME and XDG_DATA_DIRS); never the
     /// checkout this binary was compiled from.
-    public static func discover() throws(EngineError) -> Paths {
+    /// `executable` is the binary whose place decides (`somacue` answering a listing itself
+    /// names the `somacued` it would run, so both find the same data).
+    public static func discover(executable: String? = Platform.executablePath()) throws(EngineError) -> Paths {
         let user = (Platform.baseDirectory(.config) ?? "/root/.config") + "/somacue"
-        switch DataDirectory.locate() {
+        switch DataDirectory.locate(executable: executable) {
         case .success(let dir): return Paths(dataDir: dir, userDir: user)
         case .failure(let notFound): throw EngineError("somacue: \(notFound)", status: ExitStatus.noInput)
         }
@@ -47,7 +49,8 @@ public func loadConfig(explicitPath: String?, paths: Paths) throws(EngineError) 
 }
 
 /// Reads a TOML file and builds a model from it with `read`. Syntax and schema errors become
-/// one `EngineError` with every diagnostic; warnings are printed and the model is returned.
+/// one `EngineError` with every diagnostic; warnings are printed (`Console`) and the model is
+/// returned.
 func readSchemaFile<T>(_ path: String, what: String, status: Int32,
                        _ read: (TOMLTable, inout SchemaReader) -> T) throws(EngineError) -> T {
     let text: String
@@ -60,7 +63,7 @@ func readSchemaFile<T>(_ path: String, what: String, status: Int32,
         var reader = SchemaReader(file: path)
         let model = read(root, &reader)
         if reader.diagnostics.hasErrors { throw EngineError.diagnostics(reader.diagnostics, status: status) }
-        for d in reader.diagnostics { Platform.writeStderr(d.description) }
+        for d in reader.diagnostics { Console.err(d.description) }
         return model
     }
 }
