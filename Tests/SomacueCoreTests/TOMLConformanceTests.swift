@@ -316,6 +316,37 @@ struct TOMLParserTests {
         }
     }
 
+    /// Small tables are searched key by key, larger ones through an index built as they grow
+    /// (`TOMLBuilder.Table.linearLimit`): both keep document order and find every duplicate,
+    /// plain or dotted, and every table a later header or dotted key reaches.
+    @Test func smallAndLargeTablesKeepOrderAndFindDuplicates() throws {
+        for count in [1, 5, 12, 13, 40] {
+            let keys = (0..<count).map { "k\(($0 * 7) % count)x\($0)" }
+            let body = keys.enumerated().map { "\($0.element) = \($0.offset)" }.joined(separator: "\n")
+            let doc = try parseTOML(body + "\nsub.a = 1\nsub.b = 2\n[t]\nz = 1\n[t.u]\ny = 2\n")
+            #expect(doc.keys == keys + ["sub", "t"], "\(count) keys")
+            for (i, k) in keys.enumerated() {
+                guard case .integer(let v)? = doc[k]?.value else { Issue.record("\(k) missing"); continue }
+                #expect(v == Int64(i))
+            }
+            guard case .table(let t)? = doc["t"]?.value, case .table(let u)? = t["u"]?.value else {
+                Issue.record("t.u missing with \(count) keys")
+                continue
+            }
+            #expect(t.keys == ["z", "u"] && u.keys == ["y"])
+            for (i, k) in keys.enumerated() {
+                let line = count + 1
+                let e = try #require(error(body + "\n\(k) = 0\n"))
+                #expect(e.message.contains("duplicate key \"\(k)\" (first defined at \(i + 1):1)"), "\(e.message)")
+                #expect(e.position == pos(line, 1))
+            }
+            let dotted = try #require(error(body + "\nsub.a = 1\nsub.a = 2\n"))
+            #expect(dotted.message.contains("duplicate key \"sub.a\""), "\(dotted.message)")
+            let header = try #require(error(body + "\n[\(keys[count - 1])]\n"))
+            #expect(header.message.contains("already defined as an integer"), "\(header.message)")
+        }
+    }
+
     @Test func keyAndValuePositions() throws {
         let doc = try parseTOML("""
         title = "Breath"  # comment

@@ -23,26 +23,47 @@ final class TOMLBuilder {
         var origin: Origin
         /// The section (header body or inline table) whose dotted keys may extend this table.
         var section = -1
-        var order: [String] = []
-        var slots: [String: Slot] = [:]
+        /// The keys in document order, each once.
+        private var names: [String] = []
+        private var contents: [Slot] = []
+        /// Key -> index, built once the table outgrows a linear search (most tables, such as
+        /// each `[[cue]]` of a voice manifest, hold a handful of keys: hashing every key of
+        /// every small table cost more than comparing a few short strings).
+        private var index: [String: Int]?
+        static let linearLimit = 12
 
         init(position: SourcePosition, origin: Origin) {
             self.position = position
             self.origin = origin
         }
 
+        /// The slot of `name`, if the table has it.
+        func slot(_ name: String) -> Slot? {
+            if let index { return index[name].map { contents[$0] } }
+            for i in names.indices where names[i] == name { return contents[i] }
+            return nil
+        }
+
+        /// Adds a key the table does not have yet (callers check with `slot` first).
         func insert(_ key: TOMLKeySegment, _ content: Content) {
-            order.append(key.name)
-            slots[key.name] = Slot(keyPosition: key.position, content: content)
+            names.append(key.name)
+            contents.append(Slot(keyPosition: key.position, content: content))
+            if index != nil {
+                index![key.name] = names.count - 1
+            } else if names.count > Self.linearLimit {
+                var built: [String: Int] = [:]
+                built.reserveCapacity(names.count * 2)
+                for (i, name) in names.enumerated() { built[name] = i }
+                index = built
+            }
         }
 
         /// The immutable table handed to callers.
         func frozen() -> TOMLTable {
             var entries: [TOMLTable.Entry] = []
-            entries.reserveCapacity(order.count)
-            for key in order {
-                guard let slot = slots[key] else { continue }
-                entries.append(TOMLTable.Entry(key: key, keyPosition: slot.keyPosition, node: slot.content.node))
+            entries.reserveCapacity(names.count)
+            for i in names.indices {
+                entries.append(TOMLTable.Entry(key: names[i], keyPosition: contents[i].keyPosition, node: contents[i].content.node))
             }
             return TOMLTable(position: position, uniqueEntries: entries)
         }
@@ -95,7 +116,7 @@ final class TOMLBuilder {
     func defineTable(_ key: [TOMLKeySegment], at header: SourcePosition) throws(TOMLError) -> Table {
         let parent = try walkHeader(key, at: header)
         guard let last = key.last else { return parent }
-        guard let slot = parent.slots[last.name] else {
+        guard let slot = parent.slot(last.name) else {
             let table = Table(position: header, origin: .header)
             parent.insert(last, .table(table))
             return table
@@ -126,7 +147,7 @@ final class TOMLBuilder {
         let parent = try walkHeader(key, at: header)
         let element = Table(position: header, origin: .header)
         guard let last = key.last else { return parent }
-        guard let slot = parent.slots[last.name] else {
+        guard let slot = parent.slot(last.name) else {
             parent.insert(last, .tableArray(TableArray(first: element)))
             return element
         }
@@ -150,7 +171,7 @@ final class TOMLBuilder {
     private func walkHeader(_ key: [TOMLKeySegment], at header: SourcePosition) throws(TOMLError) -> Table {
         var table = root
         for (i, segment) in key.dropLast().enumerated() {
-            guard let slot = table.slots[segment.name] else {
+            guard let slot = table.slot(segment.name) else {
                 let child = Table(position: header, origin: .implicit)
                 table.insert(segment, .table(child))
                 table = child
@@ -175,7 +196,7 @@ final class TOMLBuilder {
     func assign(_ key: [TOMLKeySegment], value: TOMLNode, into table: Table, section: Int) throws(TOMLError) {
         var table = table
         for (i, segment) in key.dropLast().enumerated() {
-            guard let slot = table.slots[segment.name] else {
+            guard let slot = table.slot(segment.name) else {
                 let child = Table(position: segment.position, origin: .dotted)
                 child.section = section
                 table.insert(segment, .table(child))
@@ -204,7 +225,7 @@ final class TOMLBuilder {
             }
         }
         guard let last = key.last else { return }
-        if let slot = table.slots[last.name] {
+        if let slot = table.slot(last.name) {
             throw TOMLError("duplicate key \(display(key)) (first defined at \(place(slot.keyPosition)))", at: last.position)
         }
         table.insert(last, .value(value))
