@@ -154,8 +154,9 @@ public enum CueLoadError: Error, Sendable, Equatable, CustomStringConvertible {
 /// cooperative pool.
 public enum CueLoader {
     /// The longest cue accepted, in seconds (ten minutes: about 110 MB of stereo samples at
-    /// 48 kHz while it is decoded, far beyond any spoken cue or tone).
-    public static let maximumSeconds = 600
+    /// 48 kHz while it is decoded, far beyond any spoken cue or tone). One bound with the
+    /// cue-header cache's check of its lines.
+    public static let maximumSeconds = AudioFileInfo.maximumCueSeconds
 
     /// Decodes `path` and converts it to `outputRate`. The result holds exactly
     /// floor(frames x outputRate / fileRate) frames, the same count `length` returns.

@@ -138,24 +138,9 @@ func trimmedSentence(_ s: String) -> String {
 
 // MARK: - Reading
 
-/// What a file's header says, as reported by `sf_open` in `SF_INFO`.
-public struct AudioFileInfo: Sendable, Equatable {
-    /// Frames per channel. `Int64.max` (`SF_COUNT_MAX`) means libsndfile could not tell.
-    public var frames: Int64
-    public var sampleRate: SampleRate
-    public var channels: Int
-    /// libsndfile format word, e.g. `0x10002` = `SF_FORMAT_WAV | SF_FORMAT_PCM_16`.
-    public var format: Int32
-
-    public init(frames: Int64, sampleRate: SampleRate, channels: Int, format: Int32) {
-        self.frames = frames
-        self.sampleRate = sampleRate
-        self.channels = channels
-        self.format = format
-    }
-
-    /// True when libsndfile knows the length (false for some cut-off Ogg streams).
-    public var hasKnownLength: Bool { frames != Int64.max && frames >= 0 }
+/// A file's header as reported by `sf_open` in `SF_INFO` (`AudioFileInfo`, in SomacueCore): the
+/// parts of its format word.
+extension AudioFileInfo {
     /// The major container type (`format & SF_FORMAT_TYPEMASK`).
     public var container: Int32 { format & Int32(SF_FORMAT_TYPEMASK) }
     /// The sample encoding (`format & SF_FORMAT_SUBMASK`).

@@ -2,27 +2,6 @@ import SomacueCore
 import SomacuePlatform
 import Synchronization
 
-/// What a cue file's header says (libsndfile's `SF_INFO`, as `CueLoader.header` checked it).
-public struct CueHeader: Sendable, Equatable {
-    /// Frames per channel.
-    public var frames: Int64
-    public var sampleRate: SampleRate
-    public var channels: Int
-    /// libsndfile's format word (kept as read; only the engine interprets it).
-    public var format: Int32
-
-    public init(frames: Int64, sampleRate: SampleRate, channels: Int, format: Int32) {
-        self.frames = frames
-        self.sampleRate = sampleRate
-        self.channels = channels
-        self.format = format
-    }
-
-    /// The longest cue the mixer accepts, in seconds (`CueLoader.maximumSeconds`; a test keeps
-    /// the two equal): a cache line announcing more is damaged.
-    public static let maximumSeconds = 600
-}
-
 /// Why a cue file's header could not be had: the reader's words (`CueLoadError`'s text), or, for
 /// a cache without a reader, that the cache does not know the file as it is now.
 public struct CueHeaderError: Error, Sendable, CustomStringConvertible {
@@ -31,7 +10,7 @@ public struct CueHeaderError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Reads one file's header (the engine's, with libsndfile: `CueLoader.header`).
-public typealias CueHeaderReader = @Sendable (_ path: String) throws(CueHeaderError) -> CueHeader
+public typealias CueHeaderReader = @Sendable (_ path: String) throws(CueHeaderError) -> AudioFileInfo
 
 /// Every cue file's header (frames, sample rate, channels, format), keyed by path, size and
 /// modification time, so that listing sessions, planning a timeline and checking a `start` need
@@ -51,7 +30,7 @@ public typealias CueHeaderReader = @Sendable (_ path: String) throws(CueHeaderEr
 public final class CueHeaderCache: Sendable {
     struct Entry {
         var stamp: FileStamp
-        var info: CueHeader
+        var info: AudioFileInfo
         var used: Bool
     }
 
@@ -92,10 +71,10 @@ public final class CueHeaderCache: Sendable {
     /// The header of `path`: from the cache when the file's size and modification time match,
     /// else read from the file by the reader (and remembered). Throws what the reader throws;
     /// without a reader, a miss.
-    public func header(path: String) throws(CueHeaderError) -> CueHeader {
+    public func header(path: String) throws(CueHeaderError) -> AudioFileInfo {
         let stamp = Platform.stamp(path)
         if let stamp {
-            let hit: CueHeader? = state.withLock { s in
+            let hit: AudioFileInfo? = state.withLock { s in
                 loadIfNeeded(&s)
                 guard var e = s.entries[path], e.stamp == stamp else { return nil }
                 if !e.used {
@@ -220,10 +199,10 @@ public final class CueHeaderCache: Sendable {
         let rate = Int(rate64), channels = Int(channels64)
         let path = String(decoding: UnsafeBufferPointer(rebasing: line[i...]), as: UTF8.self)
         guard size >= 0, frames > 0, SampleRate.supported.contains(rate), (1...2).contains(channels),
-              frames / Int64(rate) <= Int64(CueHeader.maximumSeconds),
+              frames / Int64(rate) <= Int64(AudioFileInfo.maximumCueSeconds),
               path.hasPrefix("/") else { return nil }
         return (path, Entry(stamp: FileStamp(size: size, modified: modified),
-                            info: CueHeader(frames: frames, sampleRate: SampleRate(rate), channels: channels, format: format),
+                            info: AudioFileInfo(frames: frames, sampleRate: SampleRate(rate), channels: channels, format: format),
                             used: false))
     }
 }
